@@ -1,0 +1,185 @@
+"""The CSV file format for labelled boxes: one row per box, one box per (frame, track_id).
+
+Columns, in this order (extra columns are ignored when reading):
+
+- ``frame``: 0-based frame index (integer >= 0)
+- ``track_id``: identity of the tracked object (integer >= 1)
+- ``x``: column of the box's top-left corner, in pixels, 0-based
+- ``y``: row of the box's top-left corner, in pixels, 0-based
+- ``w``: box width in pixels (> 0)
+- ``h``: box height in pixels (> 0)
+- ``score``: tracker confidence in [0, 1]; 1.0 for manual boxes
+- ``source``: ``manual`` (drawn or corrected by a person) or ``tracked`` (predicted by the tracker)
+- ``keyframe``: ``true`` if the box is a keyframe of its track, else ``false``
+
+Files are UTF-8 with a header line and rows sorted by (track_id, frame). Floats are written with the shortest
+text that reads back as the identical value. When reading, ``keyframe`` also accepts ``1``/``0`` and any
+letter case.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import numbers
+import os
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+COLUMNS = ("frame", "track_id", "x", "y", "w", "h", "score", "source", "keyframe")
+SOURCES = ("manual", "tracked")
+
+_BOOLS = {"true": True, "1": True, "false": False, "0": False}
+
+
+@dataclass(frozen=True)
+class BoxRow:
+    """One box of one track on one frame; see the module docstring for the meaning of each field."""
+
+    frame: int
+    track_id: int
+    x: float
+    y: float
+    w: float
+    h: float
+    score: float
+    source: str
+    keyframe: bool
+
+
+class BoxCsvError(ValueError):
+    """A box CSV file or a row to write breaks the schema; the message names the file and the line or row."""
+
+
+def _problem(row: BoxRow) -> str | None:
+    """What makes ``row`` invalid, or None."""
+    for name in ("frame", "track_id"):
+        if not isinstance(getattr(row, name), numbers.Integral):
+            return f"{name} must be an integer, got {getattr(row, name)!r}"
+    if row.frame < 0:
+        return f"frame must be >= 0, got {row.frame}"
+    if row.track_id < 1:
+        return f"track_id must be >= 1, got {row.track_id}"
+    for name in ("x", "y", "w", "h", "score"):
+        if not math.isfinite(getattr(row, name)):
+            return f"{name} must be a finite number, got {getattr(row, name)}"
+    if row.w <= 0 or row.h <= 0:
+        return f"w and h must be > 0, got w={row.w}, h={row.h}"
+    if not 0 <= row.score <= 1:
+        return f"score must be in [0, 1], got {row.score}"
+    if row.source not in SOURCES:
+        return f"source must be one of {', '.join(SOURCES)}, got {row.source!r}"
+    return None
+
+
+def _format_row(row: BoxRow) -> list[str]:
+    floats = (row.x, row.y, row.w, row.h, row.score)
+    return [
+        str(int(row.frame)),
+        str(int(row.track_id)),
+        *(repr(float(v)) for v in floats),
+        row.source,
+        "true" if row.keyframe else "false",
+    ]
+
+
+def write_csv(path: str | os.PathLike, rows: Iterable[BoxRow]) -> Path:
+    """Write ``rows`` to ``path`` atomically, sorted by (track_id, frame); return the path.
+
+    The rows are validated first. The file is written to a temporary file next to ``path``, synced to disk and
+    then renamed over ``path``, so a failure leaves any existing file untouched.
+    """
+    path = Path(path)
+    rows = sorted(rows, key=lambda r: (r.track_id, r.frame))
+    seen: set[tuple[int, int]] = set()
+    for row in rows:
+        problem = _problem(row)
+        if problem is None and (row.frame, row.track_id) in seen:
+            problem = f"duplicate box for frame {row.frame}, track_id {row.track_id}"
+        if problem is not None:
+            raise BoxCsvError(f"{path}: cannot write {row}: {problem}")
+        seen.add((row.frame, row.track_id))
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        with open(tmp, "x", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file, lineterminator="\n")
+            writer.writerow(COLUMNS)
+            writer.writerows(_format_row(row) for row in rows)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _parse(kind: type[int] | type[float], name: str, text: str) -> int | float:
+    try:
+        return kind(text)
+    except ValueError:
+        expected = "an integer" if kind is int else "a number"
+        raise ValueError(f"{name} must be {expected}, got {text!r}") from None
+
+
+def _parse_row(fields: list[str], columns: dict[str, int]) -> BoxRow:
+    values = {name: fields[i] for name, i in columns.items()}
+    keyframe = values["keyframe"].strip().lower()
+    if keyframe not in _BOOLS:
+        raise ValueError(f"keyframe must be true/false/1/0, got {values['keyframe']!r}")
+    row = BoxRow(
+        frame=_parse(int, "frame", values["frame"]),
+        track_id=_parse(int, "track_id", values["track_id"]),
+        **{name: _parse(float, name, values[name]) for name in ("x", "y", "w", "h", "score")},
+        source=values["source"].strip(),
+        keyframe=_BOOLS[keyframe],
+    )
+    problem = _problem(row)
+    if problem is not None:
+        raise ValueError(problem)
+    return row
+
+
+def _header_columns(header: list[str]) -> dict[str, int]:
+    """Position of each schema column in the header line."""
+    names = [name.strip() for name in header]
+    if not any(names):
+        raise ValueError(f"missing header line, expected {','.join(COLUMNS)}")
+    missing = [name for name in COLUMNS if name not in names]
+    if missing:
+        raise ValueError(f"header lacks column(s) {', '.join(missing)}")
+    repeated = [name for name in COLUMNS if names.count(name) > 1]
+    if repeated:
+        raise ValueError(f"header repeats column(s) {', '.join(repeated)}")
+    return {name: names.index(name) for name in COLUMNS}
+
+
+def read_csv(path: str | os.PathLike) -> list[BoxRow]:
+    """Read and validate a box CSV file, rows in file order; a problem raises :class:`BoxCsvError`."""
+    path = Path(path)
+    rows: list[BoxRow] = []
+    first_line: dict[tuple[int, int], int] = {}
+    with open(path, newline="", encoding="utf-8-sig") as file:
+        reader = csv.reader(file)
+        try:
+            header = next(reader, [])
+            columns = _header_columns(header)
+            for fields in reader:
+                if not fields:
+                    continue
+                if len(fields) != len(header):
+                    raise ValueError(f"expected {len(header)} fields, got {len(fields)}")
+                row = _parse_row(fields, columns)
+                key = (row.frame, row.track_id)
+                if key in first_line:
+                    raise ValueError(
+                        f"duplicate box for frame {row.frame}, track_id {row.track_id} "
+                        f"(first on line {first_line[key]})"
+                    )
+                first_line[key] = reader.line_num
+                rows.append(row)
+        except (ValueError, csv.Error) as exc:
+            raise BoxCsvError(f"{path}, line {max(reader.line_num, 1)}: {exc}") from None
+    return rows

@@ -1,0 +1,46 @@
+"""Square crops around targets, resampled to the network's input size in one call.
+
+Coordinates are continuous pixel coordinates: pixel ``j`` covers ``[j, j + 1)`` and its centre is
+``j + 0.5``. A crop of side ``size`` centred on ``(cx, cy)`` and resampled to ``out`` pixels puts output
+pixel ``i`` at ``cx + (i + 0.5 - out / 2) * size / out``, so the target centre lands exactly on the
+crop centre. Pixels outside the frame take the ``fill`` colour (the frame's mean colour).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def crop_and_resize(
+    frame: torch.Tensor,
+    centres: torch.Tensor,
+    sizes: torch.Tensor,
+    out_size: int,
+    fill: torch.Tensor,
+) -> torch.Tensor:
+    """Bilinear crops of one frame.
+
+    ``frame``: (3, H, W) float with ``fill`` already subtracted (so zero padding means ``fill``);
+    ``centres``: (N, 2) as (cx, cy); ``sizes``: (N,) crop sides in frame pixels; ``fill``: (3,).
+    Returns (N, 3, out_size, out_size) with ``fill`` added back.
+    """
+    _, height, width = frame.shape
+    n = centres.shape[0]
+    steps = (torch.arange(out_size, device=frame.device, dtype=frame.dtype) + 0.5) / out_size - 0.5
+    sizes = sizes.to(device=frame.device, dtype=frame.dtype)
+    centres = centres.to(device=frame.device, dtype=frame.dtype)
+    # Normalised sampling positions (grid_sample, align_corners=False): u / extent * 2 - 1.
+    gx = (centres[:, 0, None] + steps[None, :] * sizes[:, None]) * (2.0 / width) - 1.0  # (N, out)
+    gy = (centres[:, 1, None] + steps[None, :] * sizes[:, None]) * (2.0 / height) - 1.0
+    grid = torch.stack(
+        (gx[:, None, :].expand(n, out_size, out_size), gy[:, :, None].expand(n, out_size, out_size)),
+        dim=-1,
+    )
+    # All crops as one tall image: a single resampling call without copying the frame N times.
+    grid = grid.reshape(1, n * out_size, out_size, 2)
+    crops = F.grid_sample(
+        frame[None], grid, mode="bilinear", padding_mode="zeros", align_corners=False
+    )
+    crops = crops.reshape(3, n, out_size, out_size).transpose(0, 1)
+    return crops + fill[None, :, None, None]

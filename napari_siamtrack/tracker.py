@@ -1,0 +1,226 @@
+"""The SiamFC+ tracker loop (SiamDW's algorithm), for one or several targets at once.
+
+Single target::
+
+    t = Tracker()                      # shipped weights, best device
+    t.init(frame0, (x, y, w, h))
+    box, score = t.update(frame1)      # box: (x, y, w, h) tuple of floats, score in [0, 1]
+
+Several targets (one batched forward pass per frame)::
+
+    t.init(frame0, [(x1, y1, w1, h1), (x2, y2, w2, h2)])
+    boxes, scores = t.update(frame1)   # boxes: (K, 4) float array, scores: (K,) float array
+
+Boxes are 0-based pixel coordinates: x is the column and y the row of the top-left corner, so a box
+``(0, 0, W, H)`` covers a W x H frame exactly. Colour frames are RGB; see :mod:`napari_siamtrack.frames`
+for every frame type accepted and how its intensities are scaled.
+
+Per frame: crop each target's search region at ``num_scales`` scales, correlate with the target's
+template, upsample the 17x17 score maps bicubically (16x, to 257x257 with the corner cells kept in
+place, so the map centre is a pixel), pick the best scale (penalising the non-unit
+ones), blend a cosine window into that map, move the target to its peak and ease its size towards the
+chosen scale. ``score`` is the sigmoid of the response at the peak. Deliberate departures from
+SiamDW's code: crops are continuous (no rounding of crop sizes or corners) and taken at every scale
+directly; the upsampled map has an exact centre (SiamDW's 272x272 map is read with a half-cell bias);
+and the peak offset is converted to pixels at the chosen scale (SiamDW uses the unscaled search size).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .config import TrackerConfig
+from .crops import crop_and_resize
+from .device import resolve_device
+from .frames import FrameError, IntensityWindow, check_frame
+from .model import SiamFCPlus
+from .weights import load_weights
+
+
+class BoxError(ValueError):
+    """A box the tracker cannot start from."""
+
+
+@dataclass
+class _State:
+    """Everything :meth:`Tracker.update` needs, one row per target."""
+
+    frame_hw: tuple[int, int]
+    window: IntensityWindow
+    fill: torch.Tensor  # (3,) mean colour of the first frame, in network channel order
+    templates: torch.Tensor  # (K, C, h, w) template features
+    # Geometry lives on the CPU in float64 (cheap, exact, and MPS has no float64).
+    centres: torch.Tensor  # (K, 2) cx, cy
+    sizes: torch.Tensor  # (K, 2) w, h
+    min_sizes: torch.Tensor  # (K, 2)
+    search: torch.Tensor  # (K,) side of the search region in frame pixels
+    search_limits: torch.Tensor  # (K, 2) min, max of ``search``
+    single: bool
+
+
+class Tracker:
+    """SiamFC+ tracker. See the module docstring for the single- and multi-target forms."""
+
+    def __init__(
+        self,
+        weights: str | os.PathLike | None = None,
+        device: str | torch.device | None = None,
+        config: TrackerConfig | None = None,
+        trust_pickle: bool = False,
+    ) -> None:
+        """``weights``: a weights file (``None``: the shipped weights). ``config``: tracker settings
+        (``None``: those stored with the weights, else the defaults)."""
+        loaded = load_weights(weights, trust_pickle=trust_pickle)
+        self._setup(loaded.model, device, config or loaded.tracker_config or TrackerConfig())
+        self.provenance = loaded.provenance
+
+    @classmethod
+    def from_model(
+        cls,
+        model: SiamFCPlus,
+        device: str | torch.device | None = None,
+        config: TrackerConfig | None = None,
+    ) -> Tracker:
+        """A tracker around an existing network (e.g. one being trained, or untrained)."""
+        tracker = cls.__new__(cls)
+        tracker._setup(model, device, config or TrackerConfig())
+        tracker.provenance = {}
+        return tracker
+
+    def _setup(self, model: SiamFCPlus, device, config: TrackerConfig) -> None:
+        self.device = resolve_device(device)
+        self.model = model.to(self.device).eval()
+        self.config = config
+        self._state: _State | None = None
+        c = config
+        exponents = torch.arange(c.num_scales, dtype=torch.float64) - (c.num_scales - 1) / 2
+        self._scales = c.scale_step**exponents
+        penalties = torch.full((c.num_scales,), c.scale_penalty, dtype=torch.float32)
+        penalties[(c.num_scales - 1) // 2] = 1.0
+        self._penalties = penalties.to(self.device)
+        up = (c.score_size - 1) * c.response_up + 1
+        hann = torch.from_numpy(np.outer(np.hanning(up), np.hanning(up))).float()
+        self._window = (hann / hann.sum()).to(self.device)
+        self._up_size = up
+
+    @property
+    def num_targets(self) -> int:
+        return 0 if self._state is None else int(self._state.centres.shape[0])
+
+    @torch.inference_mode()
+    def init(self, frame: np.ndarray, box) -> None:
+        """Start tracking ``box`` (x, y, w, h), or several boxes (K, 4), on ``frame``."""
+        frame = check_frame(frame)
+        height, width = frame.shape[:2]
+        boxes = np.asarray(box, dtype=np.float64)
+        single = boxes.ndim == 1
+        boxes = _check_boxes(boxes.reshape(-1, 4) if boxes.ndim == 1 else boxes, width, height)
+        c = self.config
+        window = IntensityWindow.for_frame(frame)
+        image = self._to_tensor(window.apply(frame))
+        fill = image.mean(dim=(1, 2))
+        sizes = torch.as_tensor(boxes[:, 2:])
+        centres = torch.as_tensor(boxes[:, :2]) + sizes / 2
+        context = c.context_amount * sizes.sum(dim=1, keepdim=True)
+        template_side = torch.sqrt((sizes + context).prod(dim=1))
+        search = template_side * (c.instance_size / c.exemplar_size)
+        crops = crop_and_resize(
+            image - fill[:, None, None], centres, template_side, c.exemplar_size, fill
+        )
+        self._state = _State(
+            frame_hw=(height, width),
+            window=window,
+            fill=fill,
+            templates=self.model.embed(crops),
+            centres=centres,
+            sizes=sizes,
+            min_sizes=torch.clamp(sizes, max=c.min_box_size),
+            search=search,
+            search_limits=torch.stack((0.2 * search, 5.0 * search), dim=1),
+            single=single,
+        )
+
+    @torch.inference_mode()
+    def update(self, frame: np.ndarray):
+        """Track into ``frame``: ``(box, score)`` after a single-box init, else ``(boxes, scores)``."""
+        s = self._state
+        if s is None:
+            raise RuntimeError("call init(frame, box) before update(frame)")
+        frame = check_frame(frame)
+        if frame.shape[:2] != s.frame_hw:
+            raise FrameError(
+                f"frame size {frame.shape[:2]} differs from the first frame's {s.frame_hw}"
+            )
+        c = self.config
+        k, n = s.centres.shape[0], c.num_scales
+        image = self._to_tensor(s.window.apply(frame)) - s.fill[:, None, None]
+        sides = (s.search[:, None] * self._scales[None, :]).reshape(-1)  # (K*S,) grouped by target
+        crops = crop_and_resize(
+            image, s.centres.repeat_interleave(n, dim=0), sides, c.instance_size, s.fill
+        )
+        response = self.model.head(s.templates, self.model.embed(crops))
+        up = F.interpolate(response, size=(self._up_size,) * 2, mode="bicubic", align_corners=True)
+        up = up.reshape(k, n, self._up_size, self._up_size).float()
+
+        best = (up.amax(dim=(2, 3)) * self._penalties).argmax(dim=1)  # (K,)
+        maps = up[torch.arange(k, device=up.device), best]  # (K, U, U)
+        flat = maps.reshape(k, -1)
+        norm = flat - flat.amin(dim=1, keepdim=True)
+        norm = norm / norm.sum(dim=1, keepdim=True).clamp_min(1e-12)
+        blended = (1 - c.window_influence) * norm + c.window_influence * self._window.reshape(1, -1)
+        peak = blended.argmax(dim=1)
+        score = torch.sigmoid(flat.gather(1, peak[:, None])[:, 0]).double().cpu().numpy()
+        best, peak = best.cpu(), peak.cpu()
+        rows, cols = peak // self._up_size, peak % self._up_size
+        offset = torch.stack((cols, rows), dim=1).double() - (self._up_size - 1) / 2
+        scale = self._scales[best]
+        pixels_per_cell = (s.search * scale / c.instance_size)[:, None]
+        centres = s.centres + offset * (c.total_stride / c.response_up) * pixels_per_cell
+
+        # Ease the size towards the chosen scale, then keep everything inside sane limits.
+        factor = (1 - c.scale_lr) + c.scale_lr * scale
+        height, width = s.frame_hw
+        limits = torch.tensor([width, height], dtype=torch.float64)
+        s.search = torch.clamp(s.search * factor, s.search_limits[:, 0], s.search_limits[:, 1])
+        s.sizes = torch.minimum(torch.maximum(s.sizes * factor[:, None], s.min_sizes), limits)
+        s.centres = torch.minimum(centres.clamp_min(0.0), limits)
+        boxes = _clip_to_frame(s.centres, s.sizes, width, height).numpy()
+        if s.single:
+            return tuple(float(v) for v in boxes[0]), float(score[0])
+        return boxes, score
+
+    def _to_tensor(self, rgb: np.ndarray) -> torch.Tensor:
+        """(H, W, 3) RGB float array -> (3, H, W) tensor in the network's channel order."""
+        image = torch.from_numpy(rgb).to(self.device).permute(2, 0, 1)
+        return image.flip(0) if self.model.channel_order == "BGR" else image
+
+
+def _check_boxes(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Validate (K, 4) x, y, w, h boxes and clip them to the frame."""
+    if boxes.ndim != 2 or boxes.shape[1] != 4 or boxes.shape[0] == 0:
+        raise BoxError(f"expected a box (x, y, w, h) or a (K, 4) array of boxes, got shape {boxes.shape}")
+    out = boxes.copy()
+    for i, (x, y, w, h) in enumerate(boxes):
+        label = f"box {i} ({x:g}, {y:g}, {w:g}, {h:g})"
+        if not np.all(np.isfinite(boxes[i])):
+            raise BoxError(f"{label} has a non-finite value")
+        if w <= 0 or h <= 0:
+            raise BoxError(f"{label} must have a positive width and height")
+        x0, y0, x1, y1 = max(x, 0.0), max(y, 0.0), min(x + w, width), min(y + h, height)
+        if x1 <= x0 or y1 <= y0:
+            raise BoxError(f"{label} lies outside the {width}x{height} frame")
+        out[i] = (x0, y0, x1 - x0, y1 - y0)
+    return out
+
+
+def _clip_to_frame(centres: torch.Tensor, sizes: torch.Tensor, width: int, height: int) -> torch.Tensor:
+    """(K, 4) x, y, w, h boxes clipped to the frame."""
+    low = (centres - sizes / 2).clamp_min(0.0)
+    high = torch.minimum(centres + sizes / 2, torch.tensor([width, height], dtype=centres.dtype))
+    high = torch.maximum(high, low)
+    return torch.cat((low, high - low), dim=1)

@@ -1,0 +1,98 @@
+"""The ``siamtrack`` command line, end to end on generated videos."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from napari_siamtrack.box_csv import read_csv
+from napari_siamtrack.cli import main
+from napari_siamtrack.model import SiamFCPlus
+from napari_siamtrack.sample import make_sample, write_video
+from napari_siamtrack.weights import save_weights
+
+
+@pytest.fixture(scope="module")
+def weights_file(tmp_path_factory):
+    """Untrained weights in the project's format (the CLI path is what is tested here)."""
+    torch.manual_seed(0)
+    return save_weights(SiamFCPlus(), tmp_path_factory.mktemp("w") / "untrained.safetensors")
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory):
+    path = tmp_path_factory.mktemp("v") / "clip.mp4"
+    write_video(path, make_sample(n_frames=6, height=120, width=160).frames)
+    return path
+
+
+def test_track_writes_every_frame_of_every_target(video, weights_file, tmp_path):
+    out = tmp_path / "boxes.csv"
+    code = main(
+        ["track", str(video), "--box", "40,30,30,25", "--box", "100,70,20,20", "--frame", "1",
+         "--out", str(out), "--weights", str(weights_file), "--device", "cpu"]
+    )
+    assert code == 0
+    rows = read_csv(out)
+    assert [(r.track_id, r.frame) for r in rows] == [(t, f) for t in (1, 2) for f in range(1, 6)]
+    first = {r.track_id: r for r in rows if r.frame == 1}
+    assert (first[1].x, first[1].y, first[1].w, first[1].h) == (40.0, 30.0, 30.0, 25.0)
+    assert first[1].source == "manual" and first[1].keyframe and first[1].score == 1.0
+    tracked = [r for r in rows if r.frame > 1]
+    assert all(r.source == "tracked" and not r.keyframe for r in tracked)
+    assert all(0 <= r.x and r.x + r.w <= 160 and 0 <= r.y and r.y + r.h <= 120 for r in tracked)
+    assert all(0.0 <= r.score <= 1.0 for r in tracked)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--box", "1,2,3"], "four numbers"),
+        (["--box", "10,10,0,5"], "positive width"),
+        (["--box", "500,500,10,10"], "outside"),
+        (["--box", "10,10,10,10", "--frame", "9"], "outside 0"),
+        (["--box", "10,10,10,10", "--frame", "5"], "last frame"),
+    ],
+)
+def test_track_rejects_bad_requests(video, weights_file, tmp_path, capsys, args, message):
+    out = tmp_path / "boxes.csv"
+    try:
+        code = main(["track", str(video), "--out", str(out), "--weights", str(weights_file), *args])
+    except SystemExit as exc:  # argparse rejects malformed values itself
+        code = exc.code
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_track_rejects_single_frame_and_missing_inputs(weights_file, tmp_path, capsys):
+    import imageio.v3 as iio
+
+    folder = tmp_path / "one"
+    folder.mkdir()
+    iio.imwrite(folder / "f0.png", np.zeros((40, 40, 3), np.uint8))
+    common = ["--box", "5,5,10,10", "--out", str(tmp_path / "b.csv"), "--weights", str(weights_file)]
+    assert main(["track", str(folder), *common]) == 2
+    assert "at least 2" in capsys.readouterr().err
+    assert main(["track", str(tmp_path / "nope.mp4"), *common]) == 2
+    assert "nope.mp4" in capsys.readouterr().err
+
+
+def test_track_reports_missing_weights(video, tmp_path, capsys):
+    missing = tmp_path / "missing.safetensors"
+    code = main(["track", str(video), "--box", "5,5,10,10", "--out", str(tmp_path / "b.csv"),
+                 "--weights", str(missing)])
+    assert code == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_console_script_is_installed():
+    result = subprocess.run(
+        [sys.executable, "-m", "napari_siamtrack.cli", "track", "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0
+    assert "--box" in result.stdout

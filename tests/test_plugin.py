@@ -1,0 +1,39 @@
+"""The installed package as napari sees it: entry point, manifest, contributions."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+
+def test_napari_finds_the_manifest_entry_point():
+    (entry,) = [e for e in entry_points(group="napari.manifest") if e.name == "napari-siamtrack"]
+    assert entry.value == "napari_siamtrack:napari.yaml"
+
+
+def test_npe2_validate_passes():
+    npe2 = shutil.which("npe2", path=str(Path(sys.executable).parent))
+    assert npe2, "npe2 is not installed next to this Python"
+    result = subprocess.run([npe2, "validate", "napari-siamtrack"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "valid" in result.stdout
+
+
+def test_sample_data_matches_the_ground_truth_generator():
+    from napari_siamtrack.napari_contrib import make_sample_data
+    from napari_siamtrack.sample import make_sample
+
+    ((data, meta, kind),) = make_sample_data()
+    assert kind == "image" and meta["rgb"]
+    assert data.shape == (60, 240, 320, 3) and data.dtype.name == "uint8"
+    assert (data == make_sample().frames).all()
+
+
+def test_sample_opens_in_a_viewer(make_napari_viewer_proxy):
+    viewer = make_napari_viewer_proxy()
+    viewer.open_sample("napari-siamtrack", "sample")
+    (layer,) = viewer.layers
+    assert layer.data.shape == (60, 240, 320, 3)
