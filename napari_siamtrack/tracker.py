@@ -119,7 +119,7 @@ class Tracker:
         height, width = frame.shape[:2]
         boxes = np.asarray(box, dtype=np.float64)
         single = boxes.ndim == 1
-        boxes = _check_boxes(boxes.reshape(-1, 4) if boxes.ndim == 1 else boxes, width, height)
+        boxes = _check_boxes(boxes[None] if single else boxes, width, height)
         c = self.config
         window = IntensityWindow.for_frame(frame)
         image = self._to_tensor(window.apply(frame))
@@ -179,8 +179,8 @@ class Tracker:
         rows, cols = peak // self._up_size, peak % self._up_size
         offset = torch.stack((cols, rows), dim=1).double() - (self._up_size - 1) / 2
         scale = self._scales[best]
-        pixels_per_cell = (s.search * scale / c.instance_size)[:, None]
-        centres = s.centres + offset * (c.total_stride / c.response_up) * pixels_per_cell
+        frame_px_per_crop_px = (s.search * scale / c.instance_size)[:, None]
+        centres = s.centres + offset * (c.total_stride / c.response_up) * frame_px_per_crop_px
 
         # Ease the size towards the chosen scale, then keep everything inside sane limits.
         factor = (1 - c.scale_lr) + c.scale_lr * scale

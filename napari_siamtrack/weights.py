@@ -39,7 +39,7 @@ from .model import SiamFCPlus, XCorrHead
 FORMAT = "napari-siamtrack-weights"
 VERSION = "1"
 ARCHITECTURE = "siamfc+/ciresnet22"
-#: The weights the package ships (``weights/`` at the top of the repository).
+#: The weights the package ships (``napari_siamtrack/weights`` links to ``weights/`` in the repository).
 SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "weights" / "siamfc_ciresnet22.safetensors"
 
 _OFFICIAL_PREFIXES = {"features.features.": "backbone.", "connect_model.loc_adjust.": "head.adjust."}
@@ -150,16 +150,16 @@ def _load_safetensors(path: Path) -> LoadedWeights:
 def _load_checkpoint(path: Path, trust_pickle: bool) -> LoadedWeights:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
+    except pickle.UnpicklingError:
         if not trust_pickle:
             raise WeightsError(
                 f"{path} contains Python objects besides tensors, and loading it could run code. "
                 "If you trust where it came from, load it with trust_pickle=True "
-                f"(command line: --trust-pickle). Details: {str(exc).splitlines()[0]}"
+                "(command line: --trust-pickle)."
             ) from None
         obj = _load_untrusted(path)
     except Exception as exc:  # torch raises many types for truncated or foreign files
-        raise WeightsError(f"corrupt or unreadable weights file {path}: {exc}") from None
+        raise _unreadable(path, exc) from None
     if isinstance(obj, Mapping) and isinstance(obj.get("state_dict"), Mapping):
         obj = obj["state_dict"]
     if not isinstance(obj, Mapping) or not all(torch.is_tensor(v) for v in obj.values()):
@@ -184,7 +184,11 @@ def _load_untrusted(path: Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:
-        raise WeightsError(f"corrupt or unreadable weights file {path}: {exc}") from None
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: Path, exc: Exception) -> WeightsError:
+    return WeightsError(f"corrupt or unreadable weights file {path} ({type(exc).__name__}: {exc})")
 
 
 def _fill_model(model: SiamFCPlus, tensors: Mapping[str, torch.Tensor], path: Path) -> None:
