@@ -123,6 +123,7 @@ def _run_convert(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
+    from .metrics import iou
     from .sample import make_sample, write_video
     from .sources import open_frames
 
@@ -136,7 +137,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         rows = _track_with_progress(tracker, source, [tuple(sample.boxes[0])], 0)
     csv_path = write_csv(args.out / "boxes.csv", rows)
     found = np.array([[r.x, r.y, r.w, r.h] for r in rows])
-    ious = _iou(found, sample.boxes[: len(found)])
+    ious = iou(found, sample.boxes[: len(found)])
     print(f"wrote {csv_path}: {len(rows)} boxes")
     print(
         f"IoU with the ground truth: mean {ious.mean():.3f}, "
@@ -162,14 +163,6 @@ def _demo_tracker(args: argparse.Namespace):
     )
     config = TrackerConfig.preset(args.preset) if args.preset else None
     return Tracker.from_model(SiamFCPlus(), device=args.device, config=config)
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    x0, y0 = np.maximum(a[:, 0], b[:, 0]), np.maximum(a[:, 1], b[:, 1])
-    x1 = np.minimum(a[:, 0] + a[:, 2], b[:, 0] + b[:, 2])
-    y1 = np.minimum(a[:, 1] + a[:, 3], b[:, 1] + b[:, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    return inter / (a[:, 2] * a[:, 3] + b[:, 2] * b[:, 3] - inter)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,25 +14,11 @@ from analytic import AnalyticFeatures, textured_sequence
 from torch import nn
 
 from napari_siamtrack.frames import FrameError
+from napari_siamtrack.metrics import iou
 from napari_siamtrack.model import SiamFCPlus
 from napari_siamtrack.tracker import BoxError, Tracker
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def iou(a, b) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    return inter / (aw * ah + bw * bh - inter)
-
-
-def test_iou_helper() -> None:
-    assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
-    assert iou((0, 0, 10, 10), (10, 0, 10, 10)) == 0.0
-    assert iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
 
 
 def analytic_tracker(channel_order: str = "RGB", backbone: nn.Module | None = None) -> Tracker:
