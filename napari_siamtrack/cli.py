@@ -77,11 +77,15 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trust-pickle", action="store_true", help=_TRUST_HELP)
 
 
-def _tracker(args: argparse.Namespace):
+def _tracker(args: argparse.Namespace, untrained: bool = False):
+    """The tracker the options ask for; ``untrained``: a freshly initialised network instead."""
     from .config import TrackerConfig
+    from .model import SiamFCPlus
     from .tracker import Tracker
 
     config = TrackerConfig.preset(args.preset) if args.preset else None
+    if untrained:
+        return Tracker.from_model(SiamFCPlus(), device=args.device, config=config)
     return Tracker(args.weights, device=args.device, config=config, trust_pickle=args.trust_pickle)
 
 
@@ -152,17 +156,12 @@ def _demo_tracker(args: argparse.Namespace):
 
     if args.weights is not None or SHIPPED_WEIGHTS.is_file():
         return _tracker(args)
-    from .config import TrackerConfig
-    from .model import SiamFCPlus
-    from .tracker import Tracker
-
     print(
         f"warning: no trained weights at {SHIPPED_WEIGHTS}; the demo runs an UNTRAINED network, "
         "so its boxes are not meaningful. Pass --weights FILE to use trained weights.",
         file=sys.stderr,
     )
-    config = TrackerConfig.preset(args.preset) if args.preset else None
-    return Tracker.from_model(SiamFCPlus(), device=args.device, config=config)
+    return _tracker(args, untrained=True)
 
 
 def main(argv: list[str] | None = None) -> int:
