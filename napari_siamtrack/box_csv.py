@@ -23,10 +23,11 @@ import csv
 import math
 import numbers
 import os
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from .atomic import atomic_path
 
 COLUMNS = ("frame", "track_id", "x", "y", "w", "h", "score", "source", "keyframe")
 SOURCES = ("manual", "tracked")
@@ -101,18 +102,12 @@ def write_csv(path: str | os.PathLike, rows: Iterable[BoxRow]) -> Path:
         if problem is not None:
             raise BoxCsvError(f"{path}: cannot write {row}: {problem}")
         seen.add((row.frame, row.track_id))
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        with open(tmp, "x", newline="", encoding="utf-8") as file:
-            writer = csv.writer(file, lineterminator="\n")
-            writer.writerow(COLUMNS)
-            writer.writerows(_format_row(row) for row in rows)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        writer.writerows(_format_row(row) for row in rows)
+        file.flush()
+        os.fsync(file.fileno())
     return path
 
 

@@ -1,8 +1,9 @@
-"""The ``siamtrack`` command line: track, convert, demo."""
+"""The ``siamtrack`` command line: track, convert, demo, train, bench."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -57,6 +58,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--out", type=Path, default=Path("siamtrack-demo"), help="folder for the results")
     _add_model_options(demo)
+    _add_train_parser(commands)
+
+    bench = commands.add_parser(
+        "bench",
+        help="one-pass accuracy and speed on tracking sequences, with OpenCV baselines and "
+        "labelling effort",
+        description="OTB one-pass evaluation over sequence folders (OTB, GOT-10k or VOT layouts): "
+        "success AUC, precision at 20 px and frames/s per sequence and on average, beside OpenCV's "
+        "CSRT, KCF and MIL; with --effort, the boxes a person draws per 100 frames.",
+    )
+    from .bench.command import add_arguments
+
+    add_arguments(bench)
+    _add_model_options(bench)
     return parser
 
 
@@ -74,19 +89,110 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--device", help="cpu, cuda, cuda:N or mps (default: $NAPARI_SIAMTRACK_DEVICE, else the best)"
     )
+    parser.add_argument(
+        "--precision", choices=("auto", "fp32", "bf16", "fp16"),
+        help="network precision (default: $NAPARI_SIAMTRACK_PRECISION, else auto: bf16 where the "
+        "hardware runs it natively, else fp32)",
+    )
     parser.add_argument("--trust-pickle", action="store_true", help=_TRUST_HELP)
 
 
-def _tracker(args: argparse.Namespace, untrained: bool = False):
-    """The tracker the options ask for; ``untrained``: a freshly initialised network instead."""
+#: Help for the options of ``train``, one per field of TrainSettings and of Augmentation.
+_SETTINGS_HELP = {
+    "epochs": "number of epochs (when resuming: the total, so a larger number extends the run)",
+    "pairs_per_epoch": "training pairs per epoch",
+    "batch_size": "pairs per optimiser step",
+    "optimizer": "optimiser",
+    "lr_start": "learning rate of the first epoch",
+    "lr_end": "learning rate of the last epoch (log-spaced in between)",
+    "momentum": "SGD momentum",
+    "weight_decay": "weight decay",
+    "grad_clip": "gradient norm clipping threshold",
+    "loss": "logistic: balanced logistic loss on the score map; contrastive: contrastive loss on the "
+    "features",
+    "margin": "margin of the contrastive loss",
+    "frame_range": "largest distance in frames between a pair's template and search frame",
+    "radius": "radius (L1, in score cells) of the positive label around the target",
+    "workers": "data loading processes (0: load in the main process)",
+    "seed": "random seed of the initial weights and of the pair sampling",
+    "device": "cpu, cuda, cuda:N or mps (default: $NAPARI_SIAMTRACK_DEVICE, else the best)",
+    "amp": "train in float32 (default: bfloat16 autocast where the hardware supports it)",
+}
+_AUGMENTATION_HELP = {
+    "template_shift": "largest random shift of the template crop per axis, pixels",
+    "template_scale": "random scaling of the template crop per axis: a factor within 1 +- this",
+    "search_shift": "largest random shift of the search crop per axis, pixels",
+    "search_scale": "random scaling of the search crop per axis: a factor within 1 +- this",
+    "color": "strength of the brightness, contrast, saturation and hue jitter",
+    "gray": "probability that both crops of a pair are greyscale",
+    "blur": "probability that the search crop is blurred",
+    "negative": "probability that a pair's search crop shows another target (an all-negative label)",
+}
+
+
+def _add_train_parser(commands) -> None:
+    from .training.settings import LOSSES, OPTIMIZERS, Augmentation, TrainSettings
+
+    train = commands.add_parser(
+        "train",
+        help="train the network on annotated sequences",
+        description="Train SiamFC+ on sequence folders (OTB, GOT-10k or VOT layout). Writes "
+        "checkpoint.pt, log.jsonl and a weights file per epoch (weights_eNNN.safetensors, usable "
+        "with --weights) to the --out folder.",
+    )
+    train.add_argument(
+        "data", type=Path, nargs="+", metavar="DATA",
+        help="folder of sequences, or one sequence folder; several may be given",
+    )
+    train.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the run's files")
+    train.add_argument(
+        "--resume", nargs="?", const="", metavar="CHECKPOINT",
+        help="continue a run from its checkpoint (no value: DIR/checkpoint.pt) with the settings it "
+        "was trained with, except those given on this command line",
+    )
+    choices = {"optimizer": OPTIMIZERS, "loss": LOSSES}
+    _add_field_options(train.add_argument_group("training"), TrainSettings, _SETTINGS_HELP, choices)
+    _add_field_options(train.add_argument_group("augmentation"), Augmentation, _AUGMENTATION_HELP, {})
+
+
+def _add_field_options(parser, cls, helps: dict[str, str], choices: dict) -> None:
+    """One option per field of dataclass ``cls`` named in ``helps``, typed like the field's default.
+
+    Options the user does not give stay out of the parsed namespace (``SUPPRESS``), so that only
+    those given override the base settings; the help shows the dataclass's default.
+    """
+    for field in dataclasses.fields(cls):
+        if field.name not in helps:
+            continue
+        option = field.name.replace("_", "-")
+        if isinstance(field.default, bool):  # a switch away from the default, e.g. --no-amp
+            parser.add_argument(
+                f"--no-{option}" if field.default else f"--{option}", dest=field.name,
+                default=argparse.SUPPRESS, action="store_false" if field.default else "store_true",
+                help=helps[field.name],
+            )
+            continue
+        shown = "" if field.default is None else f" (default: {field.default})"
+        parser.add_argument(
+            f"--{option}", dest=field.name, default=argparse.SUPPRESS, choices=choices.get(field.name),
+            type=str if field.default is None else type(field.default),
+            help=helps[field.name] + shown,
+        )
+
+
+def _tracker(args: argparse.Namespace):
+    """The tracker the options ask for."""
     from .config import TrackerConfig
-    from .model import SiamFCPlus
     from .tracker import Tracker
 
     config = TrackerConfig.preset(args.preset) if args.preset else None
-    if untrained:
-        return Tracker.from_model(SiamFCPlus(), device=args.device, config=config)
-    return Tracker(args.weights, device=args.device, config=config, trust_pickle=args.trust_pickle)
+    return Tracker(
+        args.weights,
+        device=args.device,
+        config=config,
+        trust_pickle=args.trust_pickle,
+        precision=args.precision,
+    )
 
 
 def _run_track(args: argparse.Namespace) -> int:
@@ -136,7 +242,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     video = args.out / "sample.mp4"
     write_video(video, sample.frames)
     print(f"sample video: {video} ({len(sample.frames)} frames)")
-    tracker = _demo_tracker(args)
+    tracker = _tracker(args)
     with open_frames(video) as source:
         rows = _track_with_progress(tracker, source, [tuple(sample.boxes[0])], 0)
     csv_path = write_csv(args.out / "boxes.csv", rows)
@@ -150,23 +256,51 @@ def _run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_tracker(args: argparse.Namespace):
-    """The requested tracker; an untrained network (with a warning) while no weights ship."""
-    from .weights import SHIPPED_WEIGHTS
+def _run_train(args: argparse.Namespace) -> int:
+    from .training.loop import train
 
-    if args.weights is not None or SHIPPED_WEIGHTS.is_file():
-        return _tracker(args)
-    print(
-        f"warning: no trained weights at {SHIPPED_WEIGHTS}; the demo runs an UNTRAINED network, "
-        "so its boxes are not meaningful. Pass --weights FILE to use trained weights.",
-        file=sys.stderr,
+    resume = None
+    if args.resume is not None:
+        resume = Path(args.resume) if args.resume else args.out / "checkpoint.pt"
+    weights = train(_train_settings(args, resume), resume=resume)
+    print(f"wrote the weights of each epoch to {args.out} (last: {weights})")
+    return 0
+
+
+def _train_settings(args: argparse.Namespace, resume: Path | None):
+    """The run's settings: those of ``resume`` (else the defaults), overridden by the options given."""
+    from .training.loop import checkpoint_settings
+    from .training.settings import TrainSettings
+
+    data = tuple(str(d) for d in args.data)
+    base = TrainSettings(data, str(args.out)) if resume is None else checkpoint_settings(resume)
+    augmentation = dataclasses.replace(base.augmentation, **_given(args, _AUGMENTATION_HELP))
+    return dataclasses.replace(
+        base, data=data, out=str(args.out), augmentation=augmentation, **_given(args, _SETTINGS_HELP)
     )
-    return _tracker(args, untrained=True)
+
+
+def _given(args: argparse.Namespace, helps: dict[str, str]) -> dict:
+    """The field options among ``helps`` that the command line gave."""
+    return {name: getattr(args, name) for name in helps if hasattr(args, name)}
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from .bench.command import run
+
+    return run(args, lambda: _tracker(args))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    run = {"track": _run_track, "convert": _run_convert, "demo": _run_demo}[args.command]
+    commands = {
+        "track": _run_track,
+        "convert": _run_convert,
+        "demo": _run_demo,
+        "train": _run_train,
+        "bench": _run_bench,
+    }
+    run = commands[args.command]
     try:
         return run(args)
     except ValueError as exc:  # every user-facing error of the package is a ValueError

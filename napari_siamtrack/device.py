@@ -28,3 +28,31 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
     if resolved.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"device {choice!r} was asked for, but Apple MPS is not available")
     return resolved
+
+
+#: Environment variable that overrides the automatic precision choice (``fp32``, ``bf16``, ``fp16``).
+PRECISION_ENV = "NAPARI_SIAMTRACK_PRECISION"
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+def resolve_precision(precision: str | None, device: torch.device) -> str:
+    """The network's compute precision: the argument, else ``$NAPARI_SIAMTRACK_PRECISION``, else
+    ``auto``: bfloat16 where the hardware runs it natively (CPUs with AVX-512 BF16 / AMX, CUDA GPUs
+    with bf16), else float32. Geometry and score maps stay float32 either way."""
+    choice = (precision or os.environ.get(PRECISION_ENV) or "auto").lower()
+    if choice == "auto":
+        return "bf16" if bf16_supported(device) else "fp32"
+    if choice not in PRECISIONS:
+        raise ValueError(f"unknown precision {choice!r}; choose from auto, {', '.join(PRECISIONS)}")
+    if choice == "fp16" and device.type not in ("cuda", "mps"):
+        raise ValueError("fp16 needs a GPU; use bf16 or fp32 on the CPU")
+    return choice
+
+
+def bf16_supported(device: torch.device) -> bool:
+    """Whether ``device`` runs bfloat16 convolutions natively."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return False

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 
 from .config import TrackerConfig
 from .crops import crop_and_resize
-from .device import resolve_device
+from .device import resolve_device, resolve_precision
 from .frames import FrameError, IntensityWindow, check_frame
 from .model import SiamFCPlus
 from .weights import load_weights
@@ -76,11 +76,14 @@ class Tracker:
         device: str | torch.device | None = None,
         config: TrackerConfig | None = None,
         trust_pickle: bool = False,
+        precision: str | None = None,
     ) -> None:
         """``weights``: a weights file (``None``: the shipped weights). ``config``: tracker settings
-        (``None``: those stored with the weights, else the defaults)."""
+        (``None``: those stored with the weights, else the defaults). ``precision``: see
+        :func:`~napari_siamtrack.device.resolve_precision`."""
         loaded = load_weights(weights, trust_pickle=trust_pickle)
-        self._setup(loaded.model, device, config or loaded.tracker_config or TrackerConfig())
+        config = config or loaded.tracker_config or TrackerConfig()
+        self._setup(loaded.model, device, config, precision)
         self.provenance = loaded.provenance
 
     @classmethod
@@ -89,16 +92,20 @@ class Tracker:
         model: SiamFCPlus,
         device: str | torch.device | None = None,
         config: TrackerConfig | None = None,
+        precision: str | None = None,
     ) -> Tracker:
         """A tracker around an existing network (e.g. one being trained, or untrained)."""
         tracker = cls.__new__(cls)
-        tracker._setup(model, device, config or TrackerConfig())
+        tracker._setup(model, device, config or TrackerConfig(), precision)
         tracker.provenance = {}
         return tracker
 
-    def _setup(self, model: SiamFCPlus, device, config: TrackerConfig) -> None:
+    def _setup(self, model: SiamFCPlus, device, config: TrackerConfig, precision) -> None:
         self.device = resolve_device(device)
+        self.precision = resolve_precision(precision, self.device)
         self.model = model.to(self.device).eval()
+        if self.precision != "fp32":
+            self.model = self.model.to(memory_format=torch.channels_last)
         self.config = config
         self._state: _State | None = None
         c = config
@@ -140,7 +147,7 @@ class Tracker:
             frame_hw=(height, width),
             window=window,
             fill=fill,
-            templates=self.model.embed(crops),
+            templates=self._embed(crops),
             centres=centres,
             sizes=sizes,
             min_sizes=torch.clamp(sizes, max=c.min_box_size),
@@ -167,7 +174,8 @@ class Tracker:
         crops = crop_and_resize(
             image, s.centres.repeat_interleave(n, dim=0), sides, c.instance_size, s.fill
         )
-        response = self.model.head(s.templates, self._embed(crops))
+        with self._autocast():
+            response = self.model.head(s.templates, self._embed(crops))
         up = F.interpolate(response, size=(self._up_size,) * 2, mode="bicubic", align_corners=True)
         up = up.reshape(k, n, self._up_size, self._up_size).float()
 
@@ -201,9 +209,15 @@ class Tracker:
     def _embed(self, crops: torch.Tensor) -> torch.Tensor:
         """Backbone features; on the CPU in small batches, which keeps each activation small enough
         for the allocator to reuse memory (one large batch runs up to 2x slower per crop there)."""
-        if self.device.type != "cpu":
-            return self.model.embed(crops)
-        return torch.cat([self.model.embed(chunk) for chunk in crops.split(_CPU_BATCH)])
+        if self.precision != "fp32":
+            crops = crops.contiguous(memory_format=torch.channels_last)
+        chunks = crops.split(_CPU_BATCH) if self.device.type == "cpu" else (crops,)
+        with self._autocast():
+            return torch.cat([self.model.embed(chunk) for chunk in chunks])
+
+    def _autocast(self):
+        dtype = torch.bfloat16 if self.precision == "bf16" else torch.float16
+        return torch.autocast(self.device.type, dtype=dtype, enabled=self.precision != "fp32")
 
     def _to_tensor(self, rgb: np.ndarray) -> torch.Tensor:
         """(H, W, 3) RGB float array -> (3, H, W) tensor in the network's channel order."""

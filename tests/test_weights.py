@@ -245,9 +245,8 @@ def test_safetensors_for_another_architecture(tmp_path) -> None:
         load_weights(path)
 
 
-def test_shipped_weights_missing_is_reported() -> None:
-    if weights_mod.SHIPPED_WEIGHTS.is_file():
-        pytest.skip("the shipped weights are present")
+def test_shipped_weights_missing_is_reported(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(weights_mod, "SHIPPED_WEIGHTS", tmp_path / "missing.safetensors")
     with pytest.raises(WeightsError, match="shipped"):
         load_weights(None)
 

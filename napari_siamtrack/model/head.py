@@ -24,6 +24,11 @@ class XCorrHead(nn.Module):
             nn.init.zeros_(self.adjust.bias)
 
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Score logits: the affine map of :meth:`correlate`."""
+        out = self.correlate(z, x)
+        return out * self.out_scale if self.adjust is None else self.adjust(out)
+
+    def correlate(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Correlate each template with its own search features.
 
         ``z``: (K, C, hz, wz) templates; ``x``: (K * S, C, hx, wx) search features, ``S`` per template,
@@ -34,7 +39,4 @@ class XCorrHead(nn.Module):
         # Templates become the groups of one convolution; the S search maps of a template are its batch.
         xs = x.reshape(k, s, c, *x.shape[2:]).transpose(0, 1).reshape(s, k * c, *x.shape[2:])
         out = F.conv2d(xs, z, groups=k)  # (S, K, ho, wo)
-        out = out.transpose(0, 1).reshape(k * s, 1, *out.shape[2:])
-        if self.adjust is None:
-            return out * self.out_scale
-        return self.adjust(out)
+        return out.transpose(0, 1).reshape(k * s, 1, *out.shape[2:])

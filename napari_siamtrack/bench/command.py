@@ -1,0 +1,83 @@
+"""``siamtrack bench``: the command-line front of the benchmark suite."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..sequences import find_sequences
+from .report import save_plots, tables, write_json
+from .suite import run_suite
+from .trackers import OPENCV_TRACKERS, OpenCVTracker, SiamTracker, opencv_available
+
+
+def add_arguments(bench: argparse.ArgumentParser) -> None:
+    bench.add_argument("data", type=Path, nargs="+", help="sequence folders, or folders of them")
+    bench.add_argument("--out", type=Path, default=Path("siamtrack-bench"),
+                       help="folder for report.json, table.txt, success.png and precision.png")
+    bench.add_argument("--sequences", nargs="+", metavar="NAME", help="only these sequences")
+    bench.add_argument("--exclude", nargs="+", default=[], metavar="NAME", help="leave these out")
+    bench.add_argument(
+        "--baselines", nargs="*", choices=OPENCV_TRACKERS, metavar="NAME",
+        help=f"OpenCV trackers to run alongside ({', '.join(OPENCV_TRACKERS)}; default: all of them "
+        "when OpenCV contrib is installed; give the option with no name for none)",
+    )
+    bench.add_argument("--effort", action="store_true",
+                       help="also measure labelling effort (interpolation, and assisted by this tracker "
+                       "and by CSRT) at IoU 0.5 and 0.7")
+    bench.add_argument("--threads", type=int, help="CPU threads for torch and OpenCV")
+
+
+def run(args: argparse.Namespace, make_tracker) -> int:
+    """Run the suite; ``make_tracker()`` builds this project's :class:`~napari_siamtrack.Tracker`."""
+    sequences = [s for root in args.data for s in find_sequences(root)]
+    if args.sequences:
+        unknown = set(args.sequences) - {s.name for s in sequences}
+        if unknown:
+            raise ValueError(f"no such sequence(s): {', '.join(sorted(unknown))}")
+        sequences = [s for s in sequences if s.name in args.sequences]
+    sequences = [s for s in sequences if s.name not in args.exclude]
+    if not sequences:
+        raise ValueError("no sequences left to benchmark")
+    baselines = _baselines(args.baselines)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        if baselines:
+            import cv2
+
+            cv2.setNumThreads(args.threads)
+    tracker = make_tracker()
+    trackers = [SiamTracker(tracker), *(OpenCVTracker(name) for name in baselines)]
+    effort = tuple(t.name for t in trackers if t.name in ("SiamFC+", "CSRT")) if args.effort else ()
+    report = run_suite(sequences, trackers, effort_trackers=effort)
+    report["tracker"] = {
+        "weights": str(args.weights) if args.weights else "shipped",
+        "precision": tracker.precision,
+        "device": str(tracker.device),
+        "config": tracker.config.to_dict(),
+    }
+    text = tables(report)
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_json(report, args.out / "report.json")
+    (args.out / "table.txt").write_text(text + "\n")
+    try:
+        plots = save_plots(report, args.out)
+    except ImportError:
+        plots = []
+        print("matplotlib is not installed: no plots (pip install 'napari-siamtrack[bench]')")
+    print(f"wrote {args.out / 'report.json'}, {args.out / 'table.txt'}" + "".join(f", {p}" for p in plots))
+    return 0
+
+
+def _baselines(asked: list[str] | None) -> list[str]:
+    if asked is None:
+        if opencv_available():
+            return list(OPENCV_TRACKERS)
+        print("OpenCV contrib is not installed: no baselines (pip install 'napari-siamtrack[bench]')")
+        return []
+    if asked and not opencv_available():
+        raise ValueError("the baselines need OpenCV contrib: pip install 'napari-siamtrack[bench]'")
+    return asked

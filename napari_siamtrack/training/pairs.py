@@ -1,0 +1,142 @@
+"""SiamFC training pairs: a template and a search crop of one target, with augmentation and labels.
+
+A pair takes a template frame uniformly from one target's annotated frames and a search frame within
+``frame_range`` original frames of it (the same frame is allowed). Both come from the crop cache, where
+the target sits at the centre at search scale. Each crop is shifted and scaled at random (independent
+x and y factors), colour-jittered, sometimes turned grey (both crops together) or blurred (the search
+crop). The label map marks the score cells within L1 distance ``radius`` of the target's true centre
+after the shift. A ``negative`` fraction of pairs takes the search crop from another target, with an
+all-negative label, so the network learns to score similar-looking distractors low.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .cache import CropCache
+from .settings import Augmentation
+
+# RGB <-> YIQ, for hue rotation.
+_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+_YIQ_INV = torch.linalg.inv(_YIQ)
+
+
+class PairDataset(torch.utils.data.Dataset):
+    """``pairs`` random pairs per epoch; item ``i`` of epoch ``e`` depends only on (seed, e, i)."""
+
+    def __init__(
+        self,
+        cache: CropCache,
+        pairs: int,
+        augmentation: Augmentation = Augmentation(),
+        frame_range: int = 100,
+        exemplar_size: int = 127,
+        instance_size: int = 255,
+        stride: int = 8,
+        radius: float = 2.0,
+        seed: int = 0,
+    ) -> None:
+        self.cache = cache
+        self.pairs = pairs
+        self.aug = augmentation
+        self.frame_range = frame_range
+        self.exemplar_size = exemplar_size
+        self.instance_size = instance_size
+        self.stride = stride
+        self.radius = radius
+        self.seed = seed
+        self.epoch = 0
+        self.score_size = (instance_size - exemplar_size) // stride + 1
+        order = np.lexsort((cache.frame_number, cache.sequence))
+        self._items = [order[cache.sequence[order] == s] for s in range(len(cache.names))]
+        self._items = [items for items in self._items if len(items)]
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.pairs
+
+    def __getitem__(self, index: int):
+        """(template (3, 127, 127), search (3, 255, 255), label (1, 17, 17)) float32 tensors, RGB 0-255."""
+        rng = np.random.default_rng((self.seed, self.epoch, index))
+        a = self.aug
+        items = self._items[rng.integers(len(self._items))]
+        t = items[rng.integers(len(items))]
+        negative = rng.random() < a.negative and len(self._items) > 1
+        if negative:
+            others = [i for i in self._items if i is not items]
+            other = others[rng.integers(len(others))]
+            s = other[rng.integers(len(other))]
+        else:
+            numbers = self.cache.frame_number[items]
+            near = items[np.abs(numbers - self.cache.frame_number[t]) <= self.frame_range]
+            s = near[rng.integers(len(near))]
+
+        template, _ = self._warp(t, self.exemplar_size, a.template_shift, a.template_scale, rng)
+        search, centre = self._warp(s, self.instance_size, a.search_shift, a.search_scale, rng)
+        template = _jitter_colour(template, a.color, rng)
+        search = _jitter_colour(search, a.color, rng)
+        if rng.random() < a.gray:
+            template, search = _grey(template), _grey(search)
+        if rng.random() < a.blur:
+            search = _blur(search, rng.uniform(0.5, 2.0))
+        label = torch.zeros(1, self.score_size, self.score_size)
+        if not negative:
+            label[0] = self._label(centre)
+        return template.clamp(0, 255), search.clamp(0, 255), label
+
+    def _warp(self, item: int, out: int, shift: float, scale: float, rng):
+        """Crop ``out`` pixels around a shifted centre at a jittered scale; also returns where the
+        target's centre lands, in output pixels relative to the output's centre."""
+        crop = torch.from_numpy(np.array(self.cache.crops[item])).permute(2, 0, 1).float()
+        size = crop.shape[-1]
+        d = rng.uniform(-shift, shift, size=2)  # source pixels (x, y)
+        f = 1.0 + rng.uniform(-scale, scale, size=2)  # source pixels per output pixel (x, y)
+        steps = torch.arange(out, dtype=torch.float32) + 0.5 - out / 2
+        gx = (size / 2 + d[0] + steps * f[0]) * (2.0 / size) - 1.0
+        gy = (size / 2 + d[1] + steps * f[1]) * (2.0 / size) - 1.0
+        grid = torch.stack(torch.meshgrid(gx, gy, indexing="xy"), dim=-1)[None]
+        fill = crop.mean(dim=(1, 2))[:, None, None]
+        warped = F.grid_sample((crop - fill)[None], grid, align_corners=False)[0] + fill
+        return warped, -d / f
+
+    def _label(self, centre: np.ndarray) -> torch.Tensor:
+        """1 on score cells within L1 distance ``radius`` of ``centre`` (output pixels from the middle)."""
+        mid = (self.score_size - 1) / 2
+        cells = torch.arange(self.score_size, dtype=torch.float32) - mid
+        dx = (cells[None, :] - centre[0] / self.stride).abs()
+        dy = (cells[:, None] - centre[1] / self.stride).abs()
+        return (dx + dy <= self.radius).float()
+
+
+def _jitter_colour(image: torch.Tensor, strength: float, rng) -> torch.Tensor:
+    if strength <= 0:
+        return image
+    b, c, s = 1.0 + rng.uniform(-strength, strength, size=3)
+    hue = rng.uniform(-strength, strength) * 2 * np.pi
+    image = image * b
+    grey = _grey(image)
+    image = (image - grey.mean()) * c + grey.mean()
+    image = grey + (image - grey) * s
+    cos, sin = np.cos(hue), np.sin(hue)
+    rotate = torch.tensor([[1.0, 0.0, 0.0], [0.0, cos, -sin], [0.0, sin, cos]], dtype=torch.float32)
+    matrix = _YIQ_INV @ rotate @ _YIQ
+    return torch.einsum("ij,jhw->ihw", matrix, image)
+
+
+def _grey(image: torch.Tensor) -> torch.Tensor:
+    luma = torch.einsum("c,chw->hw", _YIQ[0], image)
+    return luma.expand(3, -1, -1).clone()
+
+
+def _blur(image: torch.Tensor, sigma: float) -> torch.Tensor:
+    radius = int(np.ceil(2 * sigma))
+    x = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    k = torch.exp(-(x**2) / (2 * sigma**2))
+    k = (k / k.sum()).repeat(3, 1, 1)
+    padded = F.pad(image[None], (radius, radius, radius, radius), mode="replicate")
+    out = F.conv2d(padded, k[:, :, None, :], groups=3)
+    return F.conv2d(out, k[:, :, :, None], groups=3)[0]

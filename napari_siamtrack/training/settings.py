@@ -1,0 +1,95 @@
+"""Training settings: plain dataclasses (no torch import), shared by the loop and the command line."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """Augmentation strengths. Defaults: SiamDW's (shift 4 px, scale 5 %, colour 0.05) plus grey/blur."""
+
+    template_shift: float = 4.0  #: max template shift per axis, pixels
+    template_scale: float = 0.05  #: template scale factor range per axis, 1 ± this
+    search_shift: float = 4.0  #: max search shift per axis, pixels
+    search_scale: float = 0.05  #: search scale factor range per axis, 1 ± this
+    color: float = 0.05  #: brightness, contrast, saturation and hue jitter
+    gray: float = 0.1  #: probability that both crops are greyscale
+    blur: float = 0.1  #: probability that the search crop is blurred
+    negative: float = 0.0  #: probability that the search crop shows another target
+
+    def __post_init__(self) -> None:
+        bad = [name for name, value in asdict(self).items() if value < 0]
+        bad += [name for name in ("gray", "blur", "negative") if getattr(self, name) > 1]
+        bad += [name for name in ("template_scale", "search_scale") if getattr(self, name) >= 1]
+        if bad:
+            values = ", ".join(f"{name}={getattr(self, name)!r}" for name in bad)
+            raise ValueError(f"invalid augmentation setting(s): {values}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+LOSSES = ("logistic", "contrastive")
+OPTIMIZERS = ("sgd", "adamw")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Everything a run depends on (defaults: SiamDW's recipe where it applies)."""
+
+    data: tuple[str, ...]
+    out: str
+    epochs: int = 50
+    pairs_per_epoch: int = 600_000
+    batch_size: int = 32
+    optimizer: str = "sgd"
+    lr_start: float = 1e-2
+    lr_end: float = 1e-5
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    grad_clip: float = 10.0
+    loss: str = "logistic"
+    margin: float = 1.0  #: contrastive loss margin
+    frame_range: int = 100
+    radius: float = 2.0  #: label radius in score cells (L1)
+    augmentation: Augmentation = field(default_factory=Augmentation)
+    workers: int = 2
+    seed: int = 0
+    device: str | None = None
+    amp: bool = True  #: bf16 autocast on CPUs that support it and on CUDA
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, not {self.loss!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {self.optimizer!r}")
+        positive = ("lr_start", "lr_end", "grad_clip", "margin")
+        bad = [name for name in positive if getattr(self, name) <= 0]
+        bad += [name for name in ("momentum", "weight_decay", "frame_range", "radius", "workers")
+                if getattr(self, name) < 0]
+        if bad:
+            values = ", ".join(f"{name}={getattr(self, name)!r}" for name in bad)
+            raise ValueError(f"invalid training setting(s): {values}")
+        if self.epochs < 1 or self.pairs_per_epoch < self.batch_size or self.batch_size < 2:
+            raise ValueError("need epochs >= 1, batch_size >= 2 and pairs_per_epoch >= batch_size")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["data"] = list(self.data)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainSettings:
+        d = dict(d)
+        d["data"] = tuple(d["data"])
+        d["augmentation"] = Augmentation(**d["augmentation"])
+        return cls(**d)
+
+    def learning_rate(self, epoch: int) -> float:
+        """Log-spaced from ``lr_start`` (epoch 0) to ``lr_end`` (last epoch)."""
+        if self.epochs == 1:
+            return self.lr_start
+        t = epoch / (self.epochs - 1)
+        return math.exp((1 - t) * math.log(self.lr_start) + t * math.log(self.lr_end))

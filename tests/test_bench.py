@@ -1,0 +1,198 @@
+"""Benchmark protocols: OTB one-pass metrics, the effort oracles, baselines, report files."""
+
+import json
+
+import numpy as np
+import pytest
+
+from napari_siamtrack.bench.effort import assisted_effort, interpolation_effort
+from napari_siamtrack.bench.ope import one_pass, precision_curve, success_curve
+from napari_siamtrack.bench.report import save_plots, tables, write_json
+from napari_siamtrack.bench.suite import run_suite
+from napari_siamtrack.bench.trackers import OpenCVTracker, opencv_available
+from napari_siamtrack.sequences import load_sequence
+
+
+class Replay:
+    """Returns prepared boxes frame by frame; restarts from wherever it is re-initialised."""
+
+    def __init__(self, boxes, name="replay"):
+        self.boxes, self.name, self.inits = np.asarray(boxes, float), name, []
+
+    def init(self, frame, box):
+        self.i = int(frame[0, 0, 0])
+        self.inits.append(self.i)
+
+    def update(self, frame):
+        self.i = int(frame[0, 0, 0])
+        return self.boxes[self.i]
+
+
+def numbered_frames(n):
+    """Frames whose first pixel is their index (so a Replay knows where it is)."""
+    frames = np.zeros((n, 4, 4, 3), np.uint8)
+    frames[:, 0, 0, 0] = np.arange(n)
+    return list(frames)
+
+
+def linear_truth(n, start=(10.0, 10.0, 20.0, 20.0), step=(2.0, 0.0, 0.0, 0.0)):
+    return np.asarray(start) + np.arange(n)[:, None] * np.asarray(step)
+
+
+def test_success_and_precision_curves_follow_the_otb_definitions():
+    truth = linear_truth(4)
+    boxes = truth.copy()
+    boxes[1, 0] += 10  # IoU 1/3, centre error 10
+    boxes[2, 0] += 40  # IoU 0, centre error 40
+    success = success_curve(boxes, truth)
+    assert success[0] == 0.75  # IoU > 0 on 3 frames
+    assert success[6] == 0.75 and success[7] == 0.5  # 1/3 lies between thresholds 0.30 and 0.35
+    assert success[20] == 0.0  # nothing exceeds IoU 1
+    precision = precision_curve(boxes, truth)
+    assert precision[9] == 0.5 and precision[10] == 0.75 and precision[20] == 0.75
+    assert precision[40] == 1.0
+
+
+def test_unannotated_frames_are_not_scored():
+    truth = linear_truth(4)
+    truth[3] = np.nan
+    boxes = linear_truth(4)
+    boxes[3] += 100
+    assert success_curve(boxes, truth)[-2] == 1.0
+
+
+def test_one_pass_starts_on_the_first_annotated_frame():
+    truth = linear_truth(5)
+    truth[0] = np.nan
+    tracker = Replay(truth + 1)
+    result = one_pass(tracker, numbered_frames(5), truth)
+    assert tracker.inits == [1]
+    assert np.isnan(result.boxes[0]).all()
+    np.testing.assert_array_equal(result.boxes[1], truth[1])
+    np.testing.assert_array_equal(result.boxes[2:], truth[2:] + 1)
+    assert result.frames == 4 and result.fps > 0
+
+
+def test_interpolation_of_linear_motion_needs_only_the_ends():
+    effort = interpolation_effort(linear_truth(50), tau=0.7)
+    assert (effort.boxes, effort.frames) == (2, 50)
+    assert effort.per_100 == 4.0
+
+
+def test_interpolation_needs_a_keyframe_at_each_turn():
+    out = linear_truth(21)
+    back = out[-1] - np.arange(1, 21)[:, None] * np.array([2.0, 0, 0, 0])
+    truth = np.vstack([out, back])  # 20 steps right, then 20 steps left
+    assert interpolation_effort(truth, tau=0.5).boxes == 3
+
+
+def test_interpolation_needs_every_frame_of_a_jump_then_spans_the_rest():
+    truth = linear_truth(10, step=(0, 0, 0, 0))
+    truth[1:3, 0] += 100  # the box jumps away on frames 1-2 and comes back on 3
+    # Keyframes 0, 1, 2, 3 (no interpolation bridges the jump), then 3 -> 9 in one go.
+    assert interpolation_effort(truth, tau=0.5).boxes == 5
+
+
+def _brute_force_keyframes(truth, tau):
+    """The greedy farthest-reach keyframe count, computed the slow, obvious way."""
+    from napari_siamtrack.metrics import iou
+
+    n, k, count = len(truth), 0, 1
+    while k < n - 1:
+        reach = [
+            j for j in range(k + 1, n)
+            if all(iou(truth[k] + (i - k) / (j - k) * (truth[j] - truth[k]), truth[i]) >= tau for i in range(k + 1, j))
+        ]
+        k, count = max(reach), count + 1
+    return count
+
+
+def test_interpolation_matches_brute_force_on_random_walks():
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        steps = rng.normal(0, 4, (40, 4)) * [1, 1, 0.3, 0.3]
+        truth = np.array([50.0, 50.0, 30.0, 30.0]) + np.cumsum(steps, axis=0)
+        for tau in (0.5, 0.7):
+            assert interpolation_effort(truth, tau).boxes == _brute_force_keyframes(truth, tau)
+
+
+def test_assisted_effort_redraws_where_the_tracker_fails_and_restarts_there():
+    truth = linear_truth(10)
+    predicted = truth.copy()
+    predicted[4, 0] += 50  # one failure
+    tracker = Replay(predicted)
+    effort = assisted_effort(tracker, numbered_frames(10), truth, tau=0.5)
+    assert (effort.boxes, effort.frames) == (2, 10)
+    assert tracker.inits == [0, 4]
+
+
+def test_suite_report_tables_json_and_plots(tmp_path, sequence_folder):
+    seq = load_sequence(sequence_folder)
+    perfect = Replay(seq.boxes, name="perfect")
+    report = run_suite([seq], [perfect], effort_trackers=("perfect",), log=lambda *_: None)
+    summary = report["trackers"]["perfect"]
+    assert summary["auc"] == pytest.approx(20 / 21) and summary["precision"] == 1.0
+    assert report["effort"]["0.5"]["perfect"]["boxes"] == 1
+    assert report["effort"]["0.7"]["interpolation"]["frames"] == len(seq)
+    text = tables(report)
+    assert "perfect" in text and "perfect-assisted" in text and "interpolation" in text
+    write_json(report, tmp_path / "r" / "report.json")
+    assert json.loads((tmp_path / "r" / "report.json").read_text())["sequences"] == [seq.name]
+    for png in save_plots(report, tmp_path / "r"):
+        assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.skipif(not opencv_available(), reason="OpenCV contrib is not installed")
+@pytest.mark.parametrize("name", ["CSRT", "KCF", "MIL"])
+def test_opencv_baselines_follow_a_moving_square(name, sequence_folder):
+    seq = load_sequence(sequence_folder)
+    frames = [seq.read(i) for i in range(len(seq))]
+    result = one_pass(OpenCVTracker(name), frames, seq.boxes)
+    assert success_curve(result.boxes, seq.boxes)[10] > 0.8  # IoU > 0.5 on most frames
+
+
+@pytest.fixture
+def sequence_folder(tmp_path):
+    """An OTB-layout sequence: a textured square moving right over a noisy background."""
+    import imageio.v3 as iio
+
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "Square"
+    (folder / "img").mkdir(parents=True)
+    patch = rng.integers(0, 255, (30, 30, 3), dtype=np.uint8)
+    lines = []
+    for i in range(20):
+        frame = rng.integers(90, 110, (120, 160, 3), dtype=np.uint8)
+        x, y = 20 + 3 * i, 40
+        frame[y : y + 30, x : x + 30] = patch
+        frame[0, 0, 0] = i  # lets a Replay tracker know the frame
+        iio.imwrite(folder / "img" / f"{i + 1:04d}.png", frame)
+        lines.append(f"{x + 1},{y + 1},30,30")
+    (folder / "groundtruth_rect.txt").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+@pytest.mark.skipif(not opencv_available(), reason="OpenCV contrib is not installed")
+def test_bench_command_writes_table_json_and_plots(tmp_path, sequence_folder, capsys):
+    from napari_siamtrack.cli import main
+    from napari_siamtrack.model import SiamFCPlus
+    from napari_siamtrack.weights import save_weights
+
+    weights = save_weights(SiamFCPlus(), tmp_path / "w.safetensors")
+    out = tmp_path / "bench"
+    code = main(["bench", str(sequence_folder.parent), "--weights", str(weights), "--baselines", "CSRT",
+                 "--effort", "--out", str(out), "--threads", "2"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "AUC/CSRT" in printed and "CSRT-assisted" in printed and "SiamFC+-assisted" in printed
+    report = json.loads((out / "report.json").read_text())
+    assert set(report["trackers"]) == {"SiamFC+", "CSRT"}
+    assert report["tracker"]["weights"] == str(weights)
+    assert {p.name for p in out.iterdir()} == {"report.json", "table.txt", "success.png", "precision.png"}
+
+
+def test_bench_command_rejects_unknown_sequences(sequence_folder, capsys):
+    from napari_siamtrack.cli import main
+
+    assert main(["bench", str(sequence_folder), "--sequences", "Nope", "--baselines"]) == 2
+    assert "no such sequence(s): Nope" in capsys.readouterr().err
