@@ -1,4 +1,4 @@
-"""The training loop: SGD with log-spaced learning rates, a checkpoint per epoch, resume, and
+"""The training loop: SGD or AdamW with log-spaced learning rates, a checkpoint per epoch, resume, and
 a weights file per epoch in the tracker's own format."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .losses import balanced_logistic, contrastive
 from .network import TrainingNet
 from .pairs import PairDataset
 from .settings import TrainSettings
+
 
 def checkpoint_settings(path: str | Path) -> TrainSettings:
     """The settings a checkpoint was trained with (the base for resuming it)."""
@@ -133,10 +134,9 @@ def _step(model, optimizer, settings, device, amp, templates, searches, labels):
         loss = balanced_logistic(logits, labels)
     else:
         loss = contrastive(z, x, labels, settings.margin)
-    if not torch.isfinite(loss) or loss.item() > 1e4:  # SiamDW skips such steps
-        optimizer.zero_grad(set_to_none=True)
-        return None
     optimizer.zero_grad(set_to_none=True)
+    if not torch.isfinite(loss) or loss.item() > 1e4:  # SiamDW skips such steps
+        return None
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
     optimizer.step()
