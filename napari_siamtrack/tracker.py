@@ -206,6 +206,18 @@ class Tracker:
             return tuple(float(v) for v in boxes[0]), float(score[0])
         return boxes, score
 
+    def select_targets(self, indices) -> None:
+        """Go on tracking only the targets at ``indices``, in that order (e.g. when the others are done)."""
+        s = self._state
+        if s is None:
+            raise RuntimeError("call init(frame, box) before select_targets(indices)")
+        index = torch.as_tensor(list(indices), dtype=torch.long)
+        if index.numel() == 0 or not bool(((index >= 0) & (index < self.num_targets)).all()):
+            raise ValueError(f"indices must be a non-empty subset of 0…{self.num_targets - 1}, got {indices}")
+        s.templates = s.templates[index.to(s.templates.device)]
+        for name in ("centres", "sizes", "min_sizes", "search", "search_limits"):
+            setattr(s, name, getattr(s, name)[index])
+
     def _embed(self, crops: torch.Tensor) -> torch.Tensor:
         """Backbone features; on the CPU in small batches, which keeps each activation small enough
         for the allocator to reuse memory (one large batch runs up to 2x slower per crop there)."""

@@ -115,6 +115,24 @@ def test_batched_targets_match_single_trackers(growing) -> None:
     assert iou(out_boxes[0], truth[10]) >= 0.7
 
 
+def test_select_targets_keeps_the_chosen_ones(growing) -> None:
+    frames, truth = growing
+    boxes = np.array([(20.0, 25.0, 40.0, 30.0), truth[0], (230.0, 150.0, 50.0, 60.0)])
+    both, alone = analytic_tracker(), analytic_tracker()
+    both.init(frames[0], boxes)
+    alone.init(frames[0], boxes[[2, 1]])
+    both.update(frames[1])
+    alone.update(frames[1])
+    both.select_targets([2, 1])
+    assert both.num_targets == 2
+    for frame in frames[2:6]:
+        np.testing.assert_allclose(both.update(frame)[0], alone.update(frame)[0], atol=1e-3)
+    with pytest.raises(ValueError, match="non-empty subset"):
+        both.select_targets([2])
+    with pytest.raises(ValueError, match="non-empty subset"):
+        both.select_targets([])
+
+
 def test_single_box_returns_python_floats(growing) -> None:
     frames, truth = growing
     tracker = analytic_tracker()

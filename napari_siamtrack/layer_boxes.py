@@ -1,0 +1,145 @@
+"""Boxes as napari Shapes layer data: a (4, 3) rectangle in (t, y, x) and a features row per box.
+
+Nothing here imports napari or Qt: these functions build and read the plain data that napari's Shapes
+layer takes (``data``, ``shape_type``, ``features``), so the reader, the writer and the widget agree.
+
+Coordinates: a box (x, y, w, h) becomes the rectangle with corners (y, x) and (y + h, x + w) on plane
+t = frame. Layers made here carry ``translate = (0, -0.5, -0.5)``, so that box edges at whole numbers lie
+on pixel edges, as they do in the CSV. Reading a rectangle back rounds x, y, w and h to
+:data:`DECIMALS` decimals, so export -> import -> export gives the same file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .box_csv import BoxRow
+
+FEATURES = ("track_id", "frame", "score", "source", "keyframe")
+DECIMALS = 3
+TRANSLATE = (0.0, -0.5, -0.5)
+#: Values napari gives a rectangle a person draws; ``frame = -1`` marks it as not yet seen by the widget.
+NEW_BOX = {"track_id": 1, "frame": -1, "score": 1.0, "source": "manual", "keyframe": True}
+#: Edge colours: keyframes, tracked boxes, and tracked boxes scoring below the review threshold.
+COLOURS = {"keyframe": "#ffd60a", "tracked": "#4cc9f0", "uncertain": "#ff3860"}
+EDGE_WIDTHS = {"keyframe": 3.0, "tracked": 1.5, "uncertain": 2.5}
+TEXT = {"string": "{track_id}: {score:.2f}", "size": 9, "color": "white", "anchor": "upper_left"}
+DEFAULT_THRESHOLD = 0.5
+
+
+def rectangle(row: BoxRow) -> np.ndarray:
+    """The four (t, y, x) corners of ``row``'s box, clockwise from the top-left."""
+    t, x0, y0, x1, y1 = row.frame, row.x, row.y, row.x + row.w, row.y + row.h
+    return np.array([[t, y0, x0], [t, y0, x1], [t, y1, x1], [t, y1, x0]], dtype=np.float64)
+
+
+def features_frame(rows: Sequence[BoxRow]) -> pd.DataFrame:
+    """The features table for ``rows``, one row per box, with the dtypes the layer keeps."""
+    return pd.DataFrame(
+        {
+            "track_id": np.array([r.track_id for r in rows], dtype=np.int64),
+            "frame": np.array([r.frame for r in rows], dtype=np.int64),
+            "score": np.array([r.score for r in rows], dtype=np.float64),
+            "source": pd.array([r.source for r in rows], dtype=object),
+            "keyframe": np.array([r.keyframe for r in rows], dtype=bool),
+        }
+    )
+
+
+def style(features: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD) -> tuple[list[str], list[float]]:
+    """Edge colour and width of each box: keyframes, tracked boxes, and tracked boxes below ``threshold``."""
+    protected = features["keyframe"].to_numpy(bool) | (features["source"].to_numpy(object) == "manual")
+    low = features["score"].to_numpy(float) < threshold
+    kinds = np.where(protected, "keyframe", np.where(low, "uncertain", "tracked"))
+    return [COLOURS[k] for k in kinds], [EDGE_WIDTHS[k] for k in kinds]
+
+
+def layer_kwargs(rows: Sequence[BoxRow], name: str = "boxes", threshold: float = DEFAULT_THRESHOLD) -> dict:
+    """Keyword arguments for a napari Shapes layer holding ``rows`` (``viewer.add_shapes(**kwargs)``)."""
+    features = features_frame(rows)
+    colours, widths = style(features, threshold)
+    return {
+        "data": [rectangle(r) for r in rows],
+        "ndim": 3,
+        "shape_type": "rectangle",
+        "features": features,
+        "feature_defaults": dict(NEW_BOX),
+        "edge_color": colours if rows else COLOURS["keyframe"],
+        "edge_width": widths if rows else EDGE_WIDTHS["keyframe"],
+        "face_color": "transparent",
+        "text": dict(TEXT),
+        "translate": TRANSLATE,
+        "name": name,
+    }
+
+
+@dataclass(frozen=True)
+class LayerBoxes:
+    """The boxes read from a layer: ``rows[i]`` is shape ``indices[i]``; ``problems`` names the shapes
+    that are not boxes (and were left out)."""
+
+    rows: list[BoxRow]
+    indices: list[int]
+    problems: list[str]
+
+
+def box_of(vertices: np.ndarray) -> tuple[int, float, float, float, float] | str:
+    """(frame, x, y, w, h) of a rectangle's (4, 3) vertices, or what keeps them from being a box."""
+    vertices = np.asarray(vertices, dtype=np.float64)
+    if vertices.ndim != 2 or vertices.shape[1] != 3:
+        return f"has {vertices.shape[-1]} coordinates per vertex; boxes need (t, y, x)"
+    t = vertices[:, 0]
+    if not np.all(t == t[0]) or t[0] != round(t[0]) or t[0] < 0:
+        return f"lies on plane t={t[0]:g}, which is not a frame"
+    (y0, x0), (y1, x1) = vertices[:, 1:].min(axis=0), vertices[:, 1:].max(axis=0)
+    x, y = round(float(x0), DECIMALS), round(float(y0), DECIMALS)
+    w, h = round(float(x1 - x0), DECIMALS), round(float(y1 - y0), DECIMALS)
+    if not w > 0 or not h > 0:
+        return "has no area"
+    return int(t[0]), x, y, w, h
+
+
+def read_boxes(data: Sequence[np.ndarray], shape_types: Sequence[str], features: pd.DataFrame) -> LayerBoxes:
+    """Read the boxes of a Shapes layer; ``features`` may lack any of :data:`FEATURES` (a layer a person
+    made): a box then counts as a manual keyframe, and one without a track id gets a track of its own."""
+    n = len(data)
+    column = {name: features[name].to_numpy() if name in features else None for name in FEATURES}
+    ids = column["track_id"]
+    known = ids.astype(float) if ids is not None else np.zeros(0)
+    known = known[np.isfinite(known)]
+    next_id = int(known.max()) + 1 if known.size else 1
+    rows, indices, problems = [], [], []
+    for i in range(n):
+        box = box_of(data[i]) if shape_types[i] == "rectangle" else f"is a {shape_types[i]}, not a rectangle"
+        if isinstance(box, str):
+            problems.append(f"shape {i} {box}")
+            continue
+        track = ids[i] if ids is not None else None
+        if track is None or not np.isfinite(float(track)):
+            track, next_id = next_id, next_id + 1
+        source = column["source"][i] if column["source"] is not None else "manual"
+        source = source if source in ("manual", "tracked") else "manual"
+        score = float(column["score"][i]) if column["score"] is not None else 1.0
+        score = min(max(score, 0.0), 1.0) if np.isfinite(score) else 1.0
+        keyframe = bool(column["keyframe"][i]) if column["keyframe"] is not None else source == "manual"
+        rows.append(BoxRow(box[0], int(track), *box[1:], score=score, source=source, keyframe=keyframe))
+        indices.append(i)
+    return LayerBoxes(rows, indices, problems)
+
+
+def unique_boxes(boxes: LayerBoxes) -> tuple[LayerBoxes, list[str]]:
+    """Keep one box per (track, frame): the last in layer order (the newest). Returns the kept boxes and a
+    message for each box set aside."""
+    last = {(r.track_id, r.frame): k for k, r in enumerate(boxes.rows)}
+    keep = sorted(last.values())
+    dropped = [
+        f"shape {boxes.indices[k]} repeats track {r.track_id} on frame {r.frame}"
+        for k, r in enumerate(boxes.rows)
+        if last[(r.track_id, r.frame)] != k
+    ]
+    rows = [boxes.rows[k] for k in keep]
+    return LayerBoxes(rows, [boxes.indices[k] for k in keep], boxes.problems), dropped

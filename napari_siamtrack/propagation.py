@@ -1,0 +1,227 @@
+"""Propagation: which frames to track from which keyframes (:func:`plan`), and tracking them (:func:`propagate`).
+
+The rules, for each track:
+
+- A *keyframe* is a protected box (see :mod:`napari_siamtrack.track_table`). Tracking starts from a keyframe
+  and fills the frames up to, not including, the track's next keyframe in the direction of travel, so a
+  keyframe is never tracked over.
+- ``start_from="frame"`` starts from the keyframes on the current frame. ``until="end"`` then carries on
+  through every later keyframe (each restarts the tracker), ``until="next_keyframe"`` stops at the first
+  one, ``until="frame"`` stops after ``until_frame``.
+- ``start_from="all"`` starts from every keyframe of every track, so each gap between keyframes is filled.
+- ``direction="both"`` is forward plus backward; forward fills the gaps between keyframes, backward
+  fills only the frames before the first keyframe, so no frame is tracked twice.
+- With ``until="frame"`` and ``direction="both"``, ``until_frame`` bounds the side it lies on; the
+  other side runs to the end of the video.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+
+import numpy as np
+
+from .box_csv import BoxRow
+from .track_table import TrackTable
+
+DIRECTIONS = ("forward", "backward", "both")
+UNTIL = ("end", "next_keyframe", "frame")
+START_FROM = ("frame", "all")
+
+#: Backward runs read a block of frames in file order, then walk it in reverse (videos decode forwards).
+_BACKWARD_BLOCK_BYTES = 64 * 2**20
+
+
+class PropagationError(ValueError):
+    """A propagation request that cannot run; the message says what to do instead."""
+
+
+@dataclass(frozen=True)
+class PropagationRequest:
+    """What the person asked for; ``frame`` is the frame they are on."""
+
+    frame: int
+    direction: str = "forward"
+    until: str = "end"
+    until_frame: int | None = None
+    start_from: str = "frame"
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("direction", DIRECTIONS), ("until", UNTIL), ("start_from", START_FROM)):
+            if getattr(self, name) not in allowed:
+                raise PropagationError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        if self.until == "frame" and self.until_frame is None:
+            raise PropagationError('until="frame" needs until_frame')
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Track ``track_id`` from its keyframe ``box`` on frame ``start`` to frame ``stop`` (inclusive)."""
+
+    track_id: int
+    start: int
+    stop: int
+    box: tuple[float, float, float, float]
+
+    @property
+    def step(self) -> int:
+        return 1 if self.stop > self.start else -1
+
+    def __len__(self) -> int:
+        """Frames this segment fills."""
+        return abs(self.stop - self.start)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One tracked frame: its new boxes, and how far the whole propagation has got."""
+
+    rows: tuple[BoxRow, ...]
+    done: int
+    total: int
+
+
+def plan(
+    table: TrackTable, request: PropagationRequest, n_frames: int, frame_size: tuple[int, int] | None = None
+) -> list[Segment]:
+    """The segments that carry out ``request`` on a video of ``n_frames`` frames.
+
+    ``frame_size`` (height, width), when given, is used to reject keyframes that lie outside the frame
+    before any work starts. Raises :class:`PropagationError` when there is nothing to start from.
+    """
+    f = request.frame
+    if not 0 <= f < n_frames:
+        raise PropagationError(f"frame {f} is outside the video (0…{n_frames - 1})")
+    if request.until == "frame" and not 0 <= request.until_frame < n_frames:
+        raise PropagationError(f"frame {request.until_frame} is outside the video (0…{n_frames - 1})")
+    forward = request.direction in ("forward", "both")
+    backward = request.direction in ("backward", "both")
+    high, low = n_frames - 1, 0
+    if request.until == "frame":
+        n = request.until_frame
+        if request.direction == "forward" and n <= f:
+            raise PropagationError(f"frame {n} is not after the current frame {f}: choose a later frame")
+        if request.direction == "backward" and n >= f:
+            raise PropagationError(f"frame {n} is not before the current frame {f}: choose an earlier frame")
+        high, low = (n, low) if n > f else (high, n)
+
+    tracks = table.track_ids()
+    if request.start_from == "frame":
+        tracks = [t for t in tracks if f in table.keyframes(t)]
+        if not tracks:
+            frames = sorted({k for t in table.track_ids() for k in table.keyframes(t)})
+            where = f" (keyframes are on frame {', '.join(map(str, frames[:8]))}{' …' if len(frames) > 8 else ''})"
+            raise PropagationError(
+                f"frame {f} has no keyframe{where if frames else ''}: go to a keyframe, draw a box here, "
+                "or start from every keyframe"
+            )
+    elif not any(table.keyframes(t) for t in tracks):
+        raise PropagationError("there are no keyframes yet: draw a box on a frame first")
+
+    segments = []
+    for track in tracks:
+        keys = table.keyframes(track)
+        if request.start_from == "frame":
+            ahead = [k for k in keys if f <= k < high]
+            behind = [k for k in reversed(keys) if low < k <= f]
+            if request.until == "next_keyframe":
+                ahead, behind = ahead[:1], behind[:1]
+        else:
+            ahead = [k for k in keys if k < high]
+            behind = [k for k in (keys if request.direction == "backward" else keys[:1]) if k > low]
+        if forward:
+            segments += [_segment(table, track, k, keys, high, +1) for k in ahead]
+        if backward:
+            segments += [_segment(table, track, k, keys, low, -1) for k in behind]
+    segments = [s for s in segments if len(s)]
+    if frame_size is not None:
+        _check_inside(segments, frame_size)
+    return segments
+
+
+def _segment(table: TrackTable, track: int, start: int, keys: list[int], limit: int, step: int) -> Segment:
+    """From keyframe ``start`` up to the next keyframe (exclusive) or ``limit`` (inclusive)."""
+    if step > 0:
+        nxt = min((k for k in keys if k > start), default=limit + 1)
+        stop = min(nxt - 1, limit)
+    else:
+        prev = max((k for k in keys if k < start), default=limit - 1)
+        stop = max(prev + 1, limit)
+    row = table.get(track, start)
+    return Segment(track, start, stop, (row.x, row.y, row.w, row.h))
+
+
+def _check_inside(segments: list[Segment], frame_size: tuple[int, int]) -> None:
+    height, width = frame_size
+    for s in segments:
+        x, y, w, h = s.box
+        if x >= width or y >= height or x + w <= 0 or y + h <= 0:
+            raise PropagationError(
+                f"the keyframe of track {s.track_id} on frame {s.start} lies outside the "
+                f"{width}x{height} image: move it onto the image"
+            )
+
+
+def total_frames(segments: Sequence[Segment]) -> int:
+    """Frames :func:`propagate` will track: one per frame per run (targets in one run share a frame)."""
+    return sum(max(len(s) for s in group) for _, group in _runs(segments))
+
+
+def _runs(segments: Sequence[Segment]):
+    """Segments grouped into tracker runs: same start frame, same direction; forward runs first."""
+    key = lambda s: (-s.step, s.start * s.step)  # noqa: E731
+    return [(k, list(g)) for k, g in groupby(sorted(segments, key=key), key=key)]
+
+
+def propagate(tracker, frames, segments: Sequence[Segment]) -> Iterator[Progress]:
+    """Track every segment; yield one :class:`Progress` per tracked frame.
+
+    ``tracker`` has ``init(frame, boxes)``, ``update(frame) -> (boxes, scores)`` and
+    ``select_targets(indices)`` (see :class:`~napari_siamtrack.tracker.Tracker`). ``frames`` is indexable
+    by frame number (a NumPy, dask or :class:`~napari_siamtrack.video_array.VideoArray` stack); when it has
+    ``iter_frames(start, stop)`` that is used to read frames in order. Stopping the iteration stops the
+    work at once; every row yielded so far is final.
+    """
+    total, done = total_frames(segments), 0
+    for _, run in _runs(segments):
+        start, step = run[0].start, run[0].step
+        last = max(len(s) for s in run)
+        reader = _read(frames, start, start + step * last, step)
+        _, first = next(reader)
+        tracker.init(first, np.array([s.box for s in run], dtype=np.float64))
+        active = list(run)
+        for index, frame in reader:
+            boxes, scores = tracker.update(frame)
+            rows = tuple(
+                BoxRow(index, s.track_id, *map(float, box), score=float(score), source="tracked", keyframe=False)
+                for s, box, score in zip(active, np.asarray(boxes), np.asarray(scores))
+            )
+            done += 1
+            yield Progress(rows, done, total)
+            keep = [i for i, s in enumerate(active) if s.stop != index]
+            if len(keep) < len(active) and keep:
+                tracker.select_targets(keep)
+                active = [active[i] for i in keep]
+
+
+def _read(frames, first: int, last: int, step: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``(index, frame)`` from ``first`` to ``last`` inclusive, in the direction ``step``."""
+    iter_frames: Callable | None = getattr(frames, "iter_frames", None)
+    if step > 0:
+        if iter_frames is not None:
+            yield from iter_frames(first, last + 1)
+        else:
+            for i in range(first, last + 1):
+                yield i, np.asarray(frames[i])
+        return
+    frame_bytes = int(np.prod(frames.shape[1:])) * np.dtype(frames.dtype).itemsize
+    block = max(1, _BACKWARD_BLOCK_BYTES // max(frame_bytes, 1))
+    for high in range(first, last - 1, -block):
+        low = max(last, high - block + 1)
+        if iter_frames is not None:
+            chunk = list(iter_frames(low, high + 1))
+        else:
+            chunk = [(i, np.asarray(frames[i])) for i in range(low, high + 1)]
+        yield from reversed(chunk)

@@ -1,0 +1,208 @@
+"""A napari Shapes layer of boxes, kept consistent with what a person does to it.
+
+- A box a person draws, moves, resizes or pastes becomes a manual keyframe on the frame it lies on.
+- A drawn box starts a new track; a pasted box keeps its track, replacing that track's tracked box on the
+  frame (if the track already has a keyframe there, the pasted box starts a new track instead).
+- Tracker output is merged in batches and only ever replaces unprotected (tracked, non-keyframe) boxes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from napari.layers import Shapes
+
+from ..box_csv import BoxRow
+from ..layer_boxes import (
+    DEFAULT_THRESHOLD,
+    FEATURES,
+    NEW_BOX,
+    TEXT,
+    LayerBoxes,
+    features_frame,
+    read_boxes,
+    rectangle,
+    style,
+    unique_boxes,
+)
+from ..track_table import TrackTable
+
+
+class BoxesLayer:
+    """Watches ``layer`` for edits; :meth:`merge` puts tracker output in. Call :meth:`close` when done."""
+
+    def __init__(self, layer: Shapes, threshold: float = DEFAULT_THRESHOLD) -> None:
+        if layer.ndim != 3:
+            raise ValueError(
+                f"layer {layer.name!r} has {layer.ndim} dimensions; boxes need a (t, y, x) Shapes layer"
+            )
+        self.layer = layer
+        self.threshold = threshold
+        self._busy = False
+        if set(FEATURES) <= set(layer.features.columns):
+            self._set_features(layer.features)
+        else:
+            self._adopt()
+        layer.events.data.connect(self._on_data)
+        layer.events.features.connect(self._on_features)
+
+    def close(self) -> None:
+        self.layer.events.data.disconnect(self._on_data)
+        self.layer.events.features.disconnect(self._on_features)
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def boxes(self) -> tuple[LayerBoxes, list[str]]:
+        """The boxes, one per (track, frame), and a message for each shape left out."""
+        layer = self.layer
+        boxes, repeated = unique_boxes(read_boxes(layer.data, layer.shape_type, layer.features))
+        return boxes, boxes.problems + repeated
+
+    def table(self) -> TrackTable:
+        return TrackTable(self.boxes()[0].rows)
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def merge(self, rows: list[BoxRow]) -> int:
+        """Put tracker rows in, replacing only unprotected boxes; return how many went in."""
+        if not rows:
+            return 0
+        layer = self.layer
+        features = layer.features
+        where = {(t, f): i for i, (t, f) in enumerate(zip(features["track_id"], features["frame"]))}
+        protected = features["keyframe"].to_numpy(bool) | (features["source"].to_numpy(object) == "manual")
+        rows = list({(r.track_id, r.frame): r for r in rows}.values())
+        taken = [r for r in rows if (i := where.get((r.track_id, r.frame))) is None or not protected[i]]
+        stale = [where[(r.track_id, r.frame)] for r in taken if (r.track_id, r.frame) in where]
+        if not taken:
+            return 0
+        colours, widths = style(features_frame(taken), self.threshold)
+        with self._quiet():
+            layer.remove(stale)
+            kept = layer.features.iloc[: layer.nshapes].reset_index(drop=True)
+            layer.add_rectangles([rectangle(r) for r in taken], edge_width=widths, edge_color=colours)
+            layer.features = pd.concat([kept, features_frame(taken)], ignore_index=True)
+        return len(taken)
+
+    def set_keyframe(self, indices, keyframe: bool) -> None:
+        """Make the boxes at ``indices`` keyframes, or hand them back to the tracker (``keyframe=False``:
+        the next propagation may replace them)."""
+        indices = sorted(indices)
+        if not indices:
+            return
+        features = self.layer.features.copy()
+        features.loc[indices, "keyframe"] = keyframe
+        if not keyframe:
+            features.loc[indices, "source"] = "tracked"
+        self._set_features(features)
+
+    def restyle(self, threshold: float | None = None) -> None:
+        """Recolour every box (after a change of the review ``threshold``)."""
+        if threshold is not None:
+            self.threshold = threshold
+        if self.layer.nshapes:
+            colours, widths = style(self.layer.features, self.threshold)
+            with self._quiet():
+                self.layer.edge_color = colours
+                self.layer.edge_width = widths
+
+    def indices_on(self, frame: int, below: float | None = None) -> set[int]:
+        """Shapes on ``frame`` (tracked ones scoring below ``below``, when given)."""
+        f = self.layer.features
+        on = f["frame"].to_numpy() == frame
+        if below is not None:
+            on &= ~f["keyframe"].to_numpy(bool) & (f["source"].to_numpy(object) != "manual")
+            on &= f["score"].to_numpy(float) < below
+        return set(np.flatnonzero(on).tolist())
+
+    # --- edits by a person -----------------------------------------------------------------------
+
+    def _on_data(self, event) -> None:
+        if self._busy:
+            return
+        if event.action == "added":
+            self._claim_new()
+        elif event.action == "changed":
+            indices = [i for i in event.data_indices if 0 <= i < self.layer.nshapes]
+            self._set_features(_as_manual(self.layer.features.copy(), indices))
+
+    def _on_features(self, event=None) -> None:
+        if not self._busy:  # a paste changes features without a data event
+            self._claim_new()
+
+    def _claim_new(self) -> None:
+        """Turn shapes whose ``frame`` feature does not match their plane (new or pasted) into keyframes."""
+        layer = self.layer
+        features = layer.features.copy()
+        planes = np.array([round(float(d[0, 0])) for d in layer.data], dtype=np.int64)
+        new = np.flatnonzero(features["frame"].to_numpy() != planes)
+        if not len(new):
+            return
+        features.loc[new, "frame"] = planes[new]
+        features = _as_manual(features, new)
+        fresh = set(new.tolist())
+        old = {(t, f): i for i, (t, f) in enumerate(zip(features["track_id"], features["frame"])) if i not in fresh}
+        stale, next_id = [], int(features["track_id"].max()) + 1
+        for i in new:
+            clash = old.get((features.at[i, "track_id"], features.at[i, "frame"]))
+            if clash is not None and not _protected(features, clash):
+                stale.append(clash)
+            elif clash is not None:
+                features.at[i, "track_id"], next_id = next_id, next_id + 1
+            old[(features.at[i, "track_id"], features.at[i, "frame"])] = i
+        self._set_features(features)
+        if stale:
+            with self._quiet():
+                layer.remove(stale)
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _adopt(self) -> None:
+        """Give a layer made elsewhere (napari's own Shapes layer) the box features, text and defaults.
+        Shapes that are not boxes get track 0 and are left out when boxes are read."""
+        layer = self.layer
+        boxes = read_boxes(layer.data, layer.shape_type, layer.features)
+        found = dict(zip(boxes.indices, boxes.rows))
+        rows = [
+            found.get(i) or BoxRow(max(round(float(d[0, 0])), 0), 0, 0.0, 0.0, 1.0, 1.0, 1.0, "manual", True)
+            for i, d in enumerate(layer.data)
+        ]
+        with self._quiet():
+            layer.text = dict(TEXT)
+            layer.face_color = "transparent"
+        self._set_features(features_frame(rows))
+
+    def _set_features(self, features: pd.DataFrame) -> None:
+        with self._quiet():
+            self.layer.features = features
+            ids = features["track_id"]
+            self.layer.feature_defaults = {**NEW_BOX, "track_id": int(ids.max()) + 1 if len(ids) else 1}
+        self.restyle()
+
+    def _quiet(self):
+        return _Busy(self)
+
+
+def _as_manual(features: pd.DataFrame, indices) -> pd.DataFrame:
+    """Mark the boxes at ``indices`` as a person's keyframes."""
+    features.loc[indices, "source"] = "manual"
+    features.loc[indices, "keyframe"] = True
+    features.loc[indices, "score"] = 1.0
+    return features
+
+
+def _protected(features: pd.DataFrame, i: int) -> bool:
+    return bool(features.at[i, "keyframe"]) or features.at[i, "source"] == "manual"
+
+
+class _Busy:
+    """While inside, the layer's own events are ours, not a person's edits."""
+
+    def __init__(self, owner: BoxesLayer) -> None:
+        self.owner = owner
+
+    def __enter__(self) -> None:
+        self.previous, self.owner._busy = self.owner._busy, True
+
+    def __exit__(self, *exc_info) -> None:
+        self.owner._busy = self.previous

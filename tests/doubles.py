@@ -1,0 +1,40 @@
+"""A test double for the tracker: exact, instant (or deliberately slow) and frame-aware.
+
+Frames made by :func:`numbered_frames` carry their index in every pixel. :class:`StepTracker` moves each
+box ``dx`` pixels right per frame away from the frame it started on (left when going backwards), so a
+test can tell from a box alone which frame it was tracked into and from which keyframe.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+
+def numbered_frames(n: int, height: int = 48, width: int = 64) -> np.ndarray:
+    """(n, H, W) uint16 frames; every pixel of frame ``i`` is ``i``."""
+    return np.broadcast_to(np.arange(n, dtype=np.uint16)[:, None, None], (n, height, width)).copy()
+
+
+class StepTracker:
+    def __init__(self, dx: float = 1.0, score: float = 0.9, delay: float = 0.0) -> None:
+        self.dx, self.score, self.delay = dx, score, delay
+        self.inits: list[tuple[int, np.ndarray]] = []  # (frame index, boxes)
+        self.updates: list[int] = []
+
+    def init(self, frame, boxes) -> None:
+        self.start = int(np.asarray(frame).flat[0])
+        self.boxes = np.array(boxes, dtype=np.float64)
+        self.inits.append((self.start, self.boxes.copy()))
+
+    def update(self, frame):
+        time.sleep(self.delay)
+        index = int(np.asarray(frame).flat[0])
+        self.updates.append(index)
+        out = self.boxes.copy()
+        out[:, 0] += self.dx * abs(index - self.start)
+        return out, np.full(len(out), self.score)
+
+    def select_targets(self, indices) -> None:
+        self.boxes = self.boxes[list(indices)]

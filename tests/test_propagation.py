@@ -1,0 +1,222 @@
+"""Track table rules and propagation planning/running, with a frame-aware test double (no napari)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from doubles import StepTracker, numbered_frames
+
+from napari_siamtrack.box_csv import BoxRow
+from napari_siamtrack.propagation import (
+    PropagationError,
+    PropagationRequest,
+    Segment,
+    plan,
+    propagate,
+    total_frames,
+)
+from napari_siamtrack.track_table import TrackTable, is_protected
+
+
+def key(frame, track=1, x=10.0, source="manual"):
+    return BoxRow(frame, track, x, 5.0, 8.0, 6.0, 1.0, source, source == "manual")
+
+
+def tracked(frame, track=1, x=10.0, score=0.9):
+    return BoxRow(frame, track, x, 5.0, 8.0, 6.0, score, "tracked", False)
+
+
+def spans(segments):
+    return sorted((s.track_id, s.start, s.stop) for s in segments)
+
+
+# --- track table -------------------------------------------------------------------------------
+
+
+def test_protected_boxes_are_manual_or_keyframes():
+    assert is_protected(key(0))
+    assert is_protected(BoxRow(0, 1, 0, 0, 1, 1, 0.4, "tracked", True))  # an accepted tracked box
+    assert is_protected(BoxRow(0, 1, 0, 0, 1, 1, 1.0, "manual", False))
+    assert not is_protected(tracked(0))
+
+
+def test_merge_never_replaces_a_protected_box():
+    table = TrackTable([key(3), tracked(4)])
+    taken = table.merge([tracked(3, x=99), tracked(4, x=99), tracked(5, x=99)])
+    assert [r.frame for r in taken] == [4, 5]
+    assert table.get(1, 3).x == 10 and table.get(1, 4).x == 99 and table.get(1, 5).x == 99
+    assert table.merge([key(3, x=50)]) and table.get(1, 3).x == 50  # a person may correct their own box
+
+
+def test_table_rejects_two_boxes_for_one_track_and_frame():
+    with pytest.raises(ValueError, match="two boxes for track 1 on frame 2"):
+        TrackTable([key(2), tracked(2)])
+
+
+def test_uncertain_frame_skips_keyframes_and_wraps():
+    table = TrackTable([key(0), tracked(1, score=0.2), tracked(2), tracked(3, score=0.1),
+                        BoxRow(5, 1, 0, 0, 1, 1, 0.05, "tracked", True)])
+    assert table.uncertain_frame(0, 0.5) == 1
+    assert table.uncertain_frame(1, 0.5) == 3
+    assert table.uncertain_frame(3, 0.5) == 1  # wraps; frame 5 is an accepted keyframe
+    assert table.uncertain_frame(1, 0.5, step=-1) == 3
+    assert table.uncertain_frame(0, 0.05) is None
+
+
+# --- planning ----------------------------------------------------------------------------------
+
+
+def test_forward_to_the_end_restarts_at_each_keyframe():
+    table = TrackTable([key(2), tracked(3), key(6), key(7)])
+    segments = plan(table, PropagationRequest(frame=2), n_frames=12)
+    assert spans(segments) == [(1, 2, 5), (1, 7, 11)]  # 6 -> 7 has nothing to fill
+
+
+def test_forward_to_the_next_keyframe_and_to_frame_n():
+    table = TrackTable([key(2), key(6)])
+    assert spans(plan(table, PropagationRequest(2, until="next_keyframe"), 12)) == [(1, 2, 5)]
+    assert spans(plan(table, PropagationRequest(2, until="frame", until_frame=4), 12)) == [(1, 2, 4)]
+    assert spans(plan(table, PropagationRequest(2, until="frame", until_frame=9), 12)) == [(1, 2, 5), (1, 6, 9)]
+
+
+def test_backward_mirrors_forward():
+    table = TrackTable([key(2), key(6), key(9)])
+    assert spans(plan(table, PropagationRequest(9, direction="backward"), 12)) == [(1, 2, 0), (1, 6, 3), (1, 9, 7)]
+    assert spans(plan(table, PropagationRequest(9, "backward", "next_keyframe"), 12)) == [(1, 9, 7)]
+
+
+def test_both_directions_never_track_a_frame_twice():
+    table = TrackTable([key(3), key(8)])
+    segments = plan(table, PropagationRequest(8, direction="both"), 12)
+    assert spans(segments) == [(1, 3, 0), (1, 8, 4), (1, 8, 11)]
+    everything = plan(table, PropagationRequest(0, direction="both", start_from="all"), 12)
+    assert spans(everything) == [(1, 3, 0), (1, 3, 7), (1, 8, 11)]
+    filled = [f for s in everything for f in range(s.start + s.step, s.stop + s.step, s.step)]
+    assert sorted(filled) == [f for f in range(12) if f not in (3, 8)]
+
+
+def test_until_frame_bounds_its_own_side_when_going_both_ways():
+    table = TrackTable([key(5)])
+    segments = plan(table, PropagationRequest(5, "both", "frame", until_frame=2), 10)
+    assert spans(segments) == [(1, 5, 2), (1, 5, 9)]
+
+
+def test_all_keyframes_covers_every_track():
+    table = TrackTable([key(0, track=1), key(4, track=2), key(7, track=2)])
+    segments = plan(table, PropagationRequest(0, start_from="all"), 10)
+    assert spans(segments) == [(1, 0, 9), (2, 4, 6), (2, 7, 9)]
+    backward = plan(table, PropagationRequest(9, direction="backward", start_from="all"), 10)
+    assert spans(backward) == [(2, 4, 0), (2, 7, 5)]
+
+
+def test_only_tracks_with_a_keyframe_on_the_frame_start_from_it():
+    table = TrackTable([key(0, track=1), key(4, track=2), tracked(4, track=1)])
+    assert spans(plan(table, PropagationRequest(4), 10)) == [(2, 4, 9)]
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        (PropagationRequest(1), "frame 1 has no keyframe"),
+        (PropagationRequest(20), "outside the video"),
+        (PropagationRequest(0, until="frame", until_frame=30), "frame 30 is outside"),
+        (PropagationRequest(4, until="frame", until_frame=2), "not after the current frame"),
+        (PropagationRequest(0, "backward", "frame", until_frame=2), "not before the current frame"),
+    ],
+)
+def test_requests_that_cannot_run_say_why(request_, message):
+    table = TrackTable([key(0), tracked(1), key(4)])
+    with pytest.raises(PropagationError, match=message):
+        plan(table, request_, 10)
+
+
+def test_no_keyframes_at_all():
+    with pytest.raises(PropagationError, match="no keyframes yet"):
+        plan(TrackTable([tracked(1)]), PropagationRequest(0, start_from="all"), 10)
+
+
+def test_bad_request_values_are_rejected():
+    with pytest.raises(PropagationError, match="direction must be one of"):
+        PropagationRequest(0, direction="sideways")
+    with pytest.raises(PropagationError, match="needs until_frame"):
+        PropagationRequest(0, until="frame")
+
+
+def test_a_keyframe_off_the_image_is_refused_before_any_work():
+    table = TrackTable([BoxRow(0, 3, 70.0, 5.0, 8.0, 6.0, 1.0, "manual", True)])
+    with pytest.raises(PropagationError, match="track 3 on frame 0 lies outside the 64x48 image"):
+        plan(table, PropagationRequest(0), 10, frame_size=(48, 64))
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def run(segments, frames, tracker=None):
+    tracker = tracker or StepTracker()
+    steps = list(propagate(tracker, frames, segments))
+    return tracker, steps, [row for step in steps for row in step.rows]
+
+
+def test_box_on_frame_k_starts_on_k_and_first_prediction_lands_on_k_plus_1():
+    tracker, steps, rows = run([Segment(1, 3, 6, (10.0, 5.0, 8.0, 6.0))], numbered_frames(10))
+    assert tracker.inits[0][0] == 3 and tracker.updates == [4, 5, 6]
+    assert [(r.frame, r.x) for r in rows] == [(4, 11.0), (5, 12.0), (6, 13.0)]
+    assert all(r.source == "tracked" and not r.keyframe and r.score == 0.9 for r in rows)
+    assert [(s.done, s.total) for s in steps] == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_backward_runs_walk_frames_in_reverse():
+    tracker, _, rows = run([Segment(1, 6, 2, (10.0, 5.0, 8.0, 6.0))], numbered_frames(10))
+    assert tracker.inits[0][0] == 6 and tracker.updates == [5, 4, 3, 2]
+    assert [(r.frame, r.x) for r in rows] == [(5, 11.0), (4, 12.0), (3, 13.0), (2, 14.0)]
+
+
+class InOrderOnly:
+    """A stack that can only be read in order, like a video decoder: records every read."""
+
+    def __init__(self, frames):
+        self.frames, self.shape, self.dtype, self.reads = frames, frames.shape, frames.dtype, []
+
+    def __getitem__(self, index):
+        raise AssertionError("propagation must read through iter_frames")
+
+    def iter_frames(self, start, stop):
+        self.reads.append((start, stop))
+        for i in range(start, stop):
+            yield i, self.frames[i]
+
+
+def test_backward_reads_blocks_in_file_order(monkeypatch):
+    import napari_siamtrack.propagation as propagation
+
+    frames = InOrderOnly(numbered_frames(10))
+    monkeypatch.setattr(propagation, "_BACKWARD_BLOCK_BYTES", 3 * 48 * 64 * 2)  # three frames a block
+    tracker, _, rows = run([Segment(1, 8, 1, (10.0, 5.0, 8.0, 6.0))], frames)
+    assert frames.reads == [(6, 9), (3, 6), (1, 3)]
+    assert tracker.updates == [7, 6, 5, 4, 3, 2, 1]
+
+
+def test_targets_starting_together_share_a_run_and_stop_at_their_own_end():
+    segments = [Segment(1, 0, 2, (10.0, 5.0, 8.0, 6.0)), Segment(2, 0, 5, (30.0, 5.0, 8.0, 6.0))]
+    assert total_frames(segments) == 5
+    tracker, steps, rows = run(segments, numbered_frames(10))
+    assert len(tracker.inits) == 1 and tracker.updates == [1, 2, 3, 4, 5]
+    assert [(r.track_id, r.frame) for r in rows] == [(1, 1), (2, 1), (1, 2), (2, 2), (2, 3), (2, 4), (2, 5)]
+    assert [r.x for r in rows if r.track_id == 2] == [31.0, 32.0, 33.0, 34.0, 35.0]
+
+
+def test_planned_propagation_fills_gaps_and_leaves_keyframes_alone():
+    table = TrackTable([key(0), key(5, x=40.0), tracked(7, x=0.0)])
+    segments = plan(table, PropagationRequest(0, start_from="all"), 10)
+    _, _, rows = run(segments, numbered_frames(10))
+    taken = table.merge(rows)
+    assert sorted(r.frame for r in taken) == [1, 2, 3, 4, 6, 7, 8, 9]
+    assert table.get(1, 5).x == 40.0 and table.get(1, 6).x == 41.0 and table.get(1, 7).x == 42.0
+
+
+def test_stopping_early_keeps_what_was_yielded():
+    steps = propagate(StepTracker(), numbered_frames(10), [Segment(1, 0, 9, (10.0, 5.0, 8.0, 6.0))])
+    first = [next(steps), next(steps)]
+    steps.close()
+    assert [s.rows[0].frame for s in first] == [1, 2]
+    assert np.isfinite([s.rows[0].x for s in first]).all()

@@ -1,0 +1,181 @@
+"""The Propagate widget in a real napari viewer, driven through its own methods, with a test double tracker."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from doubles import StepTracker, numbered_frames
+
+from napari_siamtrack.box_csv import BoxRow, read_csv
+from napari_siamtrack.layer_boxes import layer_kwargs
+from napari_siamtrack.ui.widget import PropagateWidget
+
+
+def rows_of(widget):
+    return {(r.track_id, r.frame): r for r in widget.binding().table()}
+
+
+@pytest.fixture
+def setup(make_napari_viewer_proxy):
+    def make(n_frames=12, boxes=(BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True),), tracker=None):
+        viewer = make_napari_viewer_proxy()
+        viewer.add_image(numbered_frames(n_frames), name="video")
+        kwargs = layer_kwargs(list(boxes), name="boxes")
+        viewer.add_shapes(kwargs.pop("data"), **kwargs)
+        tracker = tracker or StepTracker()
+        widget = PropagateWidget(viewer, tracker_factory=lambda: tracker)
+        viewer.dims.set_current_step(0, 0)
+        return viewer, widget, tracker
+
+    return make
+
+
+def run(widget, qtbot, timeout=10_000):
+    """Propagate and wait until the widget has taken in the last boxes (a quick run may finish before a
+    signal could be waited on, so wait for the widget's own state)."""
+    worker = widget.propagate()
+    assert worker is not None
+    qtbot.waitUntil(lambda: widget.worker is None, timeout=timeout)
+    return worker
+
+
+def test_propagate_fills_every_frame(setup, qtbot):
+    viewer, widget, tracker = setup()
+    assert widget.image.value.name == "video" and widget.boxes.value.name == "boxes"
+    run(widget, qtbot)
+    rows = rows_of(widget)
+    assert sorted(f for _, f in rows) == list(range(12))
+    assert rows[(1, 0)].source == "manual" and rows[(1, 0)].keyframe
+    assert [rows[(1, f)].x for f in range(1, 12)] == [10.0 + f for f in range(1, 12)]
+    assert all(rows[(1, f)].source == "tracked" and rows[(1, f)].score == 0.9 for f in range(1, 12))
+    assert widget.status.value.startswith("Done: 11/11 frames")
+    assert widget.propagate_button.enabled and not widget.cancel_button.enabled
+
+
+def test_moving_a_box_makes_it_a_keyframe_and_repropagation_keeps_it(setup, qtbot):
+    viewer, widget, _ = setup()
+    run(widget, qtbot)
+    layer = widget.boxes.value
+    (index,) = widget.binding().indices_on(5)
+    # what napari does when a person drags a box: new vertices, then a CHANGED data event
+    moved = layer.data[index] + np.array([0.0, 2.0, 3.0])
+    with layer.events.data.blocker():
+        layer.data = [moved if i == index else d for i, d in enumerate(layer.data)]
+    layer.events.data(value=layer.data, action="changed", data_indices=(index,), vertex_indices=((),))
+    keyframe = rows_of(widget)[(1, 5)]
+    assert keyframe.source == "manual" and keyframe.keyframe and keyframe.score == 1.0
+
+    viewer.dims.set_current_step(0, 0)
+    run(widget, qtbot)  # from frame 0: stops before the keyframe on frame 5
+    assert rows_of(widget)[(1, 5)] == keyframe
+    viewer.dims.set_current_step(0, 5)
+    run(widget, qtbot)  # from the keyframe: re-tracks 6…11 from the moved box
+    rows = rows_of(widget)
+    assert rows[(1, 5)] == keyframe
+    assert [rows[(1, f)].x for f in (6, 7)] == [keyframe.x + 1, keyframe.x + 2]
+
+
+def test_cancel_stops_and_keeps_the_boxes_made_so_far(setup, qtbot):
+    viewer, widget, tracker = setup(n_frames=200, tracker=StepTracker(delay=0.01))
+    worker = widget.propagate()
+    with qtbot.waitSignal(worker.finished, timeout=10_000):
+        qtbot.waitUntil(lambda: widget.progress.value >= 20, timeout=10_000)
+        widget.cancel()
+    kept = rows_of(widget)
+    tracked = sorted(f for (_, f), r in kept.items() if r.source == "tracked")
+    assert 20 <= len(tracked) < 199
+    assert tracked == list(range(1, len(tracked) + 1))  # nothing lost, nothing skipped
+    assert len(tracker.updates) == len(tracked)
+    assert widget.status.value.startswith("Stopped")
+
+
+def test_a_second_propagate_while_running_is_refused(setup, qtbot):
+    viewer, widget, _ = setup(n_frames=100, tracker=StepTracker(delay=0.01))
+    worker = widget.propagate()
+    assert not widget.propagate_button.enabled
+    assert widget.propagate() is None
+    with qtbot.waitSignal(worker.finished, timeout=10_000):
+        widget.cancel()
+
+
+def test_closing_the_boxes_layer_stops_the_run(setup, qtbot):
+    viewer, widget, _ = setup(n_frames=200, tracker=StepTracker(delay=0.01))
+    worker = widget.propagate()
+    with qtbot.waitSignal(worker.finished, timeout=10_000):
+        qtbot.waitUntil(lambda: widget.progress.value >= 5, timeout=10_000)
+        viewer.layers.remove("boxes")
+    assert widget.worker is None and widget.progress.value < 199
+
+
+def test_drawn_box_becomes_a_new_tracks_keyframe(setup, qtbot):
+    viewer, widget, _ = setup()
+    layer = widget.boxes.value
+    viewer.dims.set_current_step(0, 3)
+    # what napari's rectangle tool does: add one shape with the layer's feature defaults
+    layer.add_rectangles(np.array([[3, 20, 30], [3, 20, 40], [3, 28, 40], [3, 28, 30]], float))
+    rows = rows_of(widget)
+    assert rows[(2, 3)] == BoxRow(3, 2, 30.0, 20.0, 10.0, 8.0, 1.0, "manual", True)
+    run(widget, qtbot)  # from frame 3: only track 2 has a keyframe there
+    assert sorted(f for t, f in rows_of(widget) if t == 2) == list(range(3, 12))
+    assert sorted(f for t, f in rows_of(widget) if t == 1) == [0]
+
+
+def test_next_uncertain_frame(setup, qtbot):
+    viewer, widget, _ = setup(tracker=StepTracker(score=0.3))
+    run(widget, qtbot)
+    widget.threshold.value = 0.5
+    viewer.dims.set_current_step(0, 4)
+    assert widget.go_to_uncertain() == 5
+    assert viewer.dims.current_step[0] == 5
+    assert widget.boxes.value.selected_data == widget.binding().indices_on(5)
+    assert widget.go_to_uncertain(-1) == 4
+    widget.threshold.value = 0.2
+    assert widget.go_to_uncertain() is None
+
+
+def test_keyframe_toggle(setup, qtbot):
+    viewer, widget, _ = setup()
+    run(widget, qtbot)
+    layer = widget.boxes.value
+    layer.selected_data = widget.binding().indices_on(4)
+    widget.toggle_keyframe()
+    assert rows_of(widget)[(1, 4)].keyframe
+    widget.toggle_keyframe()
+    released = rows_of(widget)[(1, 4)]
+    assert not released.keyframe and released.source == "tracked"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("no_image", "open a video first"),
+        ("still_image", "has no time axis"),
+        ("no_keyframe_here", "frame 3 has no keyframe"),
+        ("empty_boxes", "has no boxes"),
+    ],
+)
+def test_bad_input_is_refused_with_a_message(setup, monkeypatch, change, message):
+    viewer, widget, _ = setup()
+    errors = []
+    monkeypatch.setattr("napari_siamtrack.ui.widget.show_error", errors.append)
+    if change == "no_image":
+        viewer.layers.remove("video")
+    elif change == "still_image":
+        viewer.add_image(np.zeros((40, 50)), name="still")
+        widget.image.value = viewer.layers["still"]
+    elif change == "no_keyframe_here":
+        viewer.dims.set_current_step(0, 3)
+    elif change == "empty_boxes":
+        widget.boxes.value.data = []
+    before = widget.boxes.value.nshapes if widget.boxes.value is not None else None
+    assert widget.propagate() is None
+    assert len(errors) == 1 and message in errors[0]
+    assert (widget.boxes.value.nshapes if widget.boxes.value is not None else None) == before
+
+
+def test_export_writes_every_box(setup, qtbot, tmp_path):
+    viewer, widget, _ = setup()
+    run(widget, qtbot)
+    path = widget.export(tmp_path / "out.boxes.csv")
+    rows = read_csv(path)
+    assert len(rows) == 12 and rows == sorted(widget.binding().table(), key=lambda r: (r.track_id, r.frame))
