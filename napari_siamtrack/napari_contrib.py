@@ -20,7 +20,12 @@ def read_video(path) -> list[tuple]:
     from .video_array import VideoArray
 
     video = VideoArray(open_frames(path))
-    meta = {"name": Path(path).stem, "rgb": True, "contrast_limits": [0, 255], "metadata": {"path": str(path)}}
+    meta = {
+        "name": Path(path).stem,
+        "rgb": True,
+        "contrast_limits": [0, 255],
+        "metadata": {"path": str(path)},
+    }
     return [(video, meta, "image")]
 
 
@@ -64,7 +69,9 @@ def make_sample_data() -> list[tuple]:
     from .sample import make_sample
 
     sample = make_sample()
-    kwargs = layer_kwargs([BoxRow(0, 1, *map(float, sample.boxes[0]), 1.0, "manual", True)], name="sample boxes")
+    kwargs = layer_kwargs(
+        [BoxRow(0, 1, *map(float, sample.boxes[0]), 1.0, "manual", True)], name="sample boxes"
+    )
     return [
         (sample.frames, {"name": "siamtrack sample", "rgb": True}, "image"),
         (kwargs.pop("data"), kwargs, "shapes"),

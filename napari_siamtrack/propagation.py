@@ -1,4 +1,5 @@
-"""Propagation: which frames to track from which keyframes (:func:`plan`), and tracking them (:func:`propagate`).
+"""Propagation: which frames to track from which keyframes (:func:`plan`), and tracking them
+(:func:`propagate`).
 
 The rules, for each track:
 
@@ -51,7 +52,9 @@ class PropagationRequest:
     def __post_init__(self) -> None:
         for name, allowed in (("direction", DIRECTIONS), ("until", UNTIL), ("start_from", START_FROM)):
             if getattr(self, name) not in allowed:
-                raise PropagationError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+                raise PropagationError(
+                    f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"
+                )
         if self.until == "frame" and self.until_frame is None:
             raise PropagationError('until="frame" needs until_frame')
 
@@ -112,9 +115,10 @@ def plan(
         tracks = [t for t in tracks if f in table.keyframes(t)]
         if not tracks:
             frames = sorted({k for t in table.track_ids() for k in table.keyframes(t)})
-            where = f" (keyframes are on frame {', '.join(map(str, frames[:8]))}{' …' if len(frames) > 8 else ''})"
+            listed = ", ".join(map(str, frames[:8])) + (" …" if len(frames) > 8 else "")
+            where = f" (keyframes are on frame {listed})" if frames else ""
             raise PropagationError(
-                f"frame {f} has no keyframe{where if frames else ''}: go to a keyframe, draw a box here, "
+                f"frame {f} has no keyframe{where}: go to a keyframe, draw a box here, "
                 "or start from every keyframe"
             )
     elif not any(table.keyframes(t) for t in tracks):
@@ -195,7 +199,9 @@ def propagate(tracker, frames, segments: Sequence[Segment]) -> Iterator[Progress
         for index, frame in reader:
             boxes, scores = tracker.update(frame)
             rows = tuple(
-                BoxRow(index, s.track_id, *map(float, box), score=float(score), source="tracked", keyframe=False)
+                BoxRow(
+                    index, s.track_id, *map(float, box), score=float(score), source="tracked", keyframe=False
+                )
                 for s, box, score in zip(active, np.asarray(boxes), np.asarray(scores))
             )
             done += 1

@@ -64,7 +64,9 @@ class TrackTable:
     def uncertain_frame(self, frame: int, threshold: float, step: int = 1) -> int | None:
         """The nearest frame after ``frame`` (``step=-1``: before it) with a tracked box scoring below
         ``threshold``, wrapping around the ends of the video; ``None`` if there is none."""
-        frames = sorted({f for (_, f), r in self._rows.items() if not is_protected(r) and r.score < threshold})
+        frames = sorted(
+            {f for (_, f), r in self._rows.items() if not is_protected(r) and r.score < threshold}
+        )
         if not frames:
             return None
         if step > 0:

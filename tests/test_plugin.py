@@ -26,14 +26,20 @@ def test_sample_data_matches_the_ground_truth_generator():
     from napari_siamtrack.napari_contrib import make_sample_data
     from napari_siamtrack.sample import make_sample
 
-    ((data, meta, kind),) = make_sample_data()
+    (data, meta, kind), (boxes, box_meta, box_kind) = make_sample_data()
+    sample = make_sample()
     assert kind == "image" and meta["rgb"]
     assert data.shape == (60, 240, 320, 3) and data.dtype.name == "uint8"
-    assert (data == make_sample().frames).all()
+    assert (data == sample.frames).all()
+    assert box_kind == "shapes" and len(boxes) == 1 and box_meta["features"]["keyframe"].tolist() == [True]
+    (vertices,) = boxes
+    x, y, w, h = sample.boxes[0]
+    assert vertices.tolist() == [[0, y, x], [0, y, x + w], [0, y + h, x + w], [0, y + h, x]]
 
 
 def test_sample_opens_in_a_viewer(make_napari_viewer_proxy):
     viewer = make_napari_viewer_proxy()
     viewer.open_sample("napari-siamtrack", "sample")
-    (layer,) = viewer.layers
-    assert layer.data.shape == (60, 240, 320, 3)
+    video, boxes = viewer.layers
+    assert video.data.shape == (60, 240, 320, 3)
+    assert boxes.nshapes == 1 and boxes.ndim == 3

@@ -54,8 +54,15 @@ def test_table_rejects_two_boxes_for_one_track_and_frame():
 
 
 def test_uncertain_frame_skips_keyframes_and_wraps():
-    table = TrackTable([key(0), tracked(1, score=0.2), tracked(2), tracked(3, score=0.1),
-                        BoxRow(5, 1, 0, 0, 1, 1, 0.05, "tracked", True)])
+    table = TrackTable(
+        [
+            key(0),
+            tracked(1, score=0.2),
+            tracked(2),
+            tracked(3, score=0.1),
+            BoxRow(5, 1, 0, 0, 1, 1, 0.05, "tracked", True),
+        ]
+    )
     assert table.uncertain_frame(0, 0.5) == 1
     assert table.uncertain_frame(1, 0.5) == 3
     assert table.uncertain_frame(3, 0.5) == 1  # wraps; frame 5 is an accepted keyframe
@@ -76,12 +83,19 @@ def test_forward_to_the_next_keyframe_and_to_frame_n():
     table = TrackTable([key(2), key(6)])
     assert spans(plan(table, PropagationRequest(2, until="next_keyframe"), 12)) == [(1, 2, 5)]
     assert spans(plan(table, PropagationRequest(2, until="frame", until_frame=4), 12)) == [(1, 2, 4)]
-    assert spans(plan(table, PropagationRequest(2, until="frame", until_frame=9), 12)) == [(1, 2, 5), (1, 6, 9)]
+    assert spans(plan(table, PropagationRequest(2, until="frame", until_frame=9), 12)) == [
+        (1, 2, 5),
+        (1, 6, 9),
+    ]
 
 
 def test_backward_mirrors_forward():
     table = TrackTable([key(2), key(6), key(9)])
-    assert spans(plan(table, PropagationRequest(9, direction="backward"), 12)) == [(1, 2, 0), (1, 6, 3), (1, 9, 7)]
+    assert spans(plan(table, PropagationRequest(9, direction="backward"), 12)) == [
+        (1, 2, 0),
+        (1, 6, 3),
+        (1, 9, 7),
+    ]
     assert spans(plan(table, PropagationRequest(9, "backward", "next_keyframe"), 12)) == [(1, 9, 7)]
 
 

@@ -7,7 +7,7 @@ import pytest
 from doubles import StepTracker, numbered_frames
 
 from napari_siamtrack.box_csv import BoxRow, read_csv
-from napari_siamtrack.layer_boxes import layer_kwargs
+from napari_siamtrack.layer_boxes import layer_kwargs, rectangle
 from napari_siamtrack.ui.widget import PropagateWidget
 
 
@@ -152,6 +152,7 @@ def test_keyframe_toggle(setup, qtbot):
         ("still_image", "has no time axis"),
         ("no_keyframe_here", "frame 3 has no keyframe"),
         ("empty_boxes", "has no boxes"),
+        ("outside", "lies outside the 64x48 image"),
     ],
 )
 def test_bad_input_is_refused_with_a_message(setup, monkeypatch, change, message):
@@ -167,6 +168,8 @@ def test_bad_input_is_refused_with_a_message(setup, monkeypatch, change, message
         viewer.dims.set_current_step(0, 3)
     elif change == "empty_boxes":
         widget.boxes.value.data = []
+    elif change == "outside":
+        widget.boxes.value.data = [rectangle(BoxRow(0, 1, 100.0, 5.0, 8.0, 6.0, 1.0, "manual", True))]
     before = widget.boxes.value.nshapes if widget.boxes.value is not None else None
     assert widget.propagate() is None
     assert len(errors) == 1 and message in errors[0]

@@ -141,7 +141,11 @@ class BoxesLayer:
         features.loc[new, "frame"] = planes[new]
         features = _as_manual(features, new)
         fresh = set(new.tolist())
-        old = {(t, f): i for i, (t, f) in enumerate(zip(features["track_id"], features["frame"])) if i not in fresh}
+        old = {
+            (t, f): i
+            for i, (t, f) in enumerate(zip(features["track_id"], features["frame"]))
+            if i not in fresh
+        }
         stale, next_id = [], int(features["track_id"].max()) + 1
         for i in new:
             clash = old.get((features.at[i, "track_id"], features.at[i, "frame"]))

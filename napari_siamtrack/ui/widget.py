@@ -50,7 +50,8 @@ class PropagateWidget(Container):
         self.boxes = ComboBox(label="Boxes", choices=self._choices(Shapes), nullable=True)
         self.new_layer = PushButton(text="New boxes layer")
         self.direction = ComboBox(
-            label="Direction", choices=[("forward", "forward"), ("backward", "backward"), ("both ways", "both")]
+            label="Direction",
+            choices=[("forward", "forward"), ("backward", "backward"), ("both ways", "both")],
         )
         self.until = ComboBox(
             label="Until",
@@ -64,7 +65,9 @@ class PropagateWidget(Container):
         self.cancel_button = PushButton(text="Cancel", enabled=False)
         self.progress = ProgressBar(label="Progress", min=0, max=1, value=0)
         self.status = Label(label="", value="Draw a box, then Propagate.")
-        self.threshold = FloatSpinBox(label="Review below", min=0.0, max=1.0, step=0.05, value=DEFAULT_THRESHOLD)
+        self.threshold = FloatSpinBox(
+            label="Review below", min=0.0, max=1.0, step=0.05, value=DEFAULT_THRESHOLD
+        )
         self.previous_uncertain = PushButton(text="◀ Previous uncertain")
         self.next_uncertain = PushButton(text="Next uncertain ▶")
         self.keyframe_button = PushButton(text="Keyframe on/off (selected boxes)")
@@ -98,7 +101,9 @@ class PropagateWidget(Container):
     # --- layers ----------------------------------------------------------------------------------
 
     def _choices(self, kind: type) -> Callable:
-        return lambda widget=None: [(layer.name, layer) for layer in self.viewer.layers if isinstance(layer, kind)]
+        return lambda widget=None: [
+            (layer.name, layer) for layer in self.viewer.layers if isinstance(layer, kind)
+        ]
 
     def reset_choices(self, *_) -> None:
         """Refresh the layer lists; an empty choice takes the active layer of its kind, else the top one."""
@@ -191,9 +196,13 @@ class PropagateWidget(Container):
         binding = self.binding()
         boxes, problems = binding.boxes()
         if problems:
-            show_warning(f"left out of propagation: {'; '.join(problems[:3])}" + (" …" if len(problems) > 3 else ""))
+            show_warning(
+                f"left out of propagation: {'; '.join(problems[:3])}" + (" …" if len(problems) > 3 else "")
+            )
         if not boxes.rows:
-            raise PropagationError(f"layer {binding.layer.name!r} has no boxes: draw a rectangle on a frame first")
+            raise PropagationError(
+                f"layer {binding.layer.name!r} has no boxes: draw a rectangle on a frame first"
+            )
         request = PropagationRequest(
             frame=self.current_frame(),
             direction=self.direction.value,
@@ -214,7 +223,9 @@ class PropagateWidget(Container):
         self._pending.extend(progress.rows)
         self.progress.value = progress.done
         elapsed = time.monotonic() - self._started
-        self.status.value = f"{progress.done}/{progress.total} frames · {progress.done / max(elapsed, 1e-9):.1f} fps"
+        self.status.value = (
+            f"{progress.done}/{progress.total} frames · {progress.done / max(elapsed, 1e-9):.1f} fps"
+        )
         if time.monotonic() - self._last_merge >= MERGE_INTERVAL:
             self._merge_pending()
 
