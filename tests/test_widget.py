@@ -182,3 +182,31 @@ def test_export_writes_every_box(setup, qtbot, tmp_path):
     path = widget.export(tmp_path / "out.boxes.csv")
     rows = read_csv(path)
     assert len(rows) == 12 and rows == sorted(widget.binding().table(), key=lambda r: (r.track_id, r.frame))
+
+
+def paste(layer, source_index, frame):
+    """What napari's Ctrl-V does: the copied shape and its features, on the current frame, announced
+    by a features event only (no data event)."""
+    vertices = np.array(layer.data[source_index], dtype=float)
+    vertices[:, 0] = frame
+    copied = layer.features.iloc[[source_index]]
+    with layer.events.data.blocker(), layer.events.features.blocker():
+        layer.add_rectangles(vertices)
+        features = layer.features.copy()
+        features.iloc[-1] = copied.iloc[0].to_numpy()
+        layer.features = features
+    layer.events.features()
+
+
+def test_pasting_a_box_replaces_its_tracks_tracked_box(setup, qtbot):
+    viewer, widget, _ = setup()
+    run(widget, qtbot)
+    layer = widget.boxes.value
+    (first,) = widget.binding().indices_on(0)
+    paste(layer, first, 4)
+    rows = rows_of(widget)
+    assert layer.nshapes == 12  # the tracked box of track 1 on frame 4 made way
+    assert rows[(1, 4)] == BoxRow(4, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True)
+    paste(layer, first, 4)  # track 1 has a keyframe there now: the second paste starts track 2
+    rows = rows_of(widget)
+    assert rows[(2, 4)].keyframe and rows[(1, 4)] == BoxRow(4, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True)

@@ -45,6 +45,7 @@ class PropagateWidget(Container):
         self._started = 0.0
         self._run_layer: Shapes | None = None
         self._run_image: Image | None = None
+        self._done = self._total = 0
 
         self.image = ComboBox(label="Video", choices=self._choices(Image), nullable=True)
         self.boxes = ComboBox(label="Boxes", choices=self._choices(Shapes), nullable=True)
@@ -168,6 +169,7 @@ class PropagateWidget(Container):
             show_error(str(exc))
             return None
         total = total_frames(segments)
+        self._done, self._total = 0, total
         self.worker = create_worker(
             self._track, frames, segments, _progress={"total": total, "desc": "Propagating boxes"}
         )
@@ -221,11 +223,9 @@ class PropagateWidget(Container):
 
     def _on_progress(self, progress) -> None:
         self._pending.extend(progress.rows)
-        self.progress.value = progress.done
-        elapsed = time.monotonic() - self._started
-        self.status.value = (
-            f"{progress.done}/{progress.total} frames · {progress.done / max(elapsed, 1e-9):.1f} fps"
-        )
+        self._done = progress.done
+        fps = progress.done / max(time.monotonic() - self._started, 1e-9)
+        self._show(progress.done, f"{progress.done}/{progress.total} frames · {fps:.1f} fps")
         if time.monotonic() - self._last_merge >= MERGE_INTERVAL:
             self._merge_pending()
 
@@ -237,12 +237,19 @@ class PropagateWidget(Container):
 
     def _on_finished(self) -> None:
         self._merge_pending()
+        verb = "Stopped" if self._done < self._total else "Done"
         elapsed = time.monotonic() - self._started
-        done = self.progress.value
-        verb = "Stopped" if done < self.progress.max else "Done"
-        self.status.value = f"{verb}: {done}/{self.progress.max} frames in {elapsed:.1f} s"
         self.worker, self._run_layer, self._run_image = None, None, None
-        self._set_running(False)
+        self._show(self._done, f"{verb}: {self._done}/{self._total} frames in {elapsed:.1f} s", running=False)
+
+    def _show(self, done: int, status: str, running: bool = True) -> None:
+        """Update the progress display; if the widget has been closed (with the viewer), stop the run."""
+        try:
+            self.progress.value = done
+            self.status.value = status
+            self._set_running(running)
+        except RuntimeError:  # Qt has deleted the widget
+            self.cancel()
 
     def cancel(self) -> None:
         """Stop the running propagation at the next frame; the boxes tracked so far stay."""
