@@ -53,11 +53,15 @@ def features_frame(rows: Sequence[BoxRow]) -> pd.DataFrame:
     )
 
 
+def protected(features: pd.DataFrame) -> np.ndarray:
+    """Per box, whether a person made or accepted it (the rule of ``track_table.is_protected``)."""
+    return features["keyframe"].to_numpy(bool) | (features["source"].to_numpy(object) == "manual")
+
+
 def style(features: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD) -> tuple[list[str], list[float]]:
     """Edge colour and width of each box: keyframes, tracked boxes, and tracked boxes below ``threshold``."""
-    protected = features["keyframe"].to_numpy(bool) | (features["source"].to_numpy(object) == "manual")
     low = features["score"].to_numpy(float) < threshold
-    kinds = np.where(protected, "keyframe", np.where(low, "uncertain", "tracked"))
+    kinds = np.where(protected(features), "keyframe", np.where(low, "uncertain", "tracked"))
     return [COLOURS[k] for k in kinds], [EDGE_WIDTHS[k] for k in kinds]
 
 

@@ -20,6 +20,7 @@ from ..layer_boxes import (
     TEXT,
     LayerBoxes,
     features_frame,
+    protected,
     read_boxes,
     rectangle,
     style,
@@ -70,9 +71,9 @@ class BoxesLayer:
         layer = self.layer
         features = layer.features
         where = {(t, f): i for i, (t, f) in enumerate(zip(features["track_id"], features["frame"]))}
-        protected = features["keyframe"].to_numpy(bool) | (features["source"].to_numpy(object) == "manual")
+        mine = protected(features)
         rows = list({(r.track_id, r.frame): r for r in rows}.values())
-        taken = [r for r in rows if (i := where.get((r.track_id, r.frame))) is None or not protected[i]]
+        taken = [r for r in rows if (i := where.get((r.track_id, r.frame))) is None or not mine[i]]
         stale = [where[(r.track_id, r.frame)] for r in taken if (r.track_id, r.frame) in where]
         if not taken:
             return 0
@@ -111,8 +112,7 @@ class BoxesLayer:
         f = self.layer.features
         on = f["frame"].to_numpy() == frame
         if below is not None:
-            on &= ~f["keyframe"].to_numpy(bool) & (f["source"].to_numpy(object) != "manual")
-            on &= f["score"].to_numpy(float) < below
+            on &= ~protected(f) & (f["score"].to_numpy(float) < below)
         return set(np.flatnonzero(on).tolist())
 
     # --- edits by a person -----------------------------------------------------------------------
@@ -146,10 +146,10 @@ class BoxesLayer:
             for i, (t, f) in enumerate(zip(features["track_id"], features["frame"]))
             if i not in fresh
         }
-        stale, next_id = [], int(features["track_id"].max()) + 1
+        stale, next_id, mine = [], int(features["track_id"].max()) + 1, protected(features)
         for i in new:
             clash = old.get((features.at[i, "track_id"], features.at[i, "frame"]))
-            if clash is not None and not _protected(features, clash):
+            if clash is not None and not mine[clash]:
                 stale.append(clash)
             elif clash is not None:
                 features.at[i, "track_id"], next_id = next_id, next_id + 1
@@ -193,10 +193,6 @@ def _as_manual(features: pd.DataFrame, indices) -> pd.DataFrame:
     features.loc[indices, "keyframe"] = True
     features.loc[indices, "score"] = 1.0
     return features
-
-
-def _protected(features: pd.DataFrame, i: int) -> bool:
-    return bool(features.at[i, "keyframe"]) or features.at[i, "source"] == "manual"
 
 
 class _Busy:

@@ -16,7 +16,7 @@ from napari.layers import Image, Shapes
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info, show_warning
 
-from ..layer_boxes import DEFAULT_THRESHOLD, layer_kwargs
+from ..layer_boxes import DEFAULT_THRESHOLD, layer_kwargs, protected
 from ..propagation import PropagationError, PropagationRequest, plan, propagate, total_frames
 from .boxes_layer import BoxesLayer
 
@@ -289,8 +289,7 @@ class PropagateWidget(Container):
         if not selected:
             show_info("select one or more boxes first")
             return
-        features = binding.layer.features
-        already = all(features.at[i, "keyframe"] or features.at[i, "source"] == "manual" for i in selected)
+        already = protected(binding.layer.features)[selected].all()
         binding.set_keyframe(selected, not already)
 
     # --- export ----------------------------------------------------------------------------------
