@@ -42,6 +42,7 @@ def run(widget, qtbot, timeout=10_000):
 def test_propagate_fills_every_frame(setup, qtbot):
     viewer, widget, tracker = setup()
     assert widget.image.value.name == "video" and widget.boxes.value.name == "boxes"
+    assert widget.until_frame.max == 11
     run(widget, qtbot)
     rows = rows_of(widget)
     assert sorted(f for _, f in rows) == list(range(12))

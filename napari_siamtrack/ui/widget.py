@@ -92,12 +92,14 @@ class PropagateWidget(Container):
         self.keyframe_button.changed.connect(self.toggle_keyframe)
         self.export_button.changed.connect(self._export_dialog)
         self.boxes.changed.connect(self._bind)
+        self.image.changed.connect(self._on_image)
         layers = napari_viewer.layers.events
         for event in (layers.inserted, layers.removed, layers.moved):
             event.connect(self.reset_choices)
         layers.removed.connect(self._on_layer_removed)
         self.reset_choices()
         self._bind(self.boxes.value)
+        self._on_image(self.image.value)
 
     # --- layers ----------------------------------------------------------------------------------
 
@@ -115,6 +117,11 @@ class PropagateWidget(Container):
                 layers = [layer for layer in combo.choices if layer is not None]
                 if layers:
                     combo.value = active if isinstance(active, kind) else layers[-1]
+
+    def _on_image(self, image) -> None:
+        """Frame N can be any frame of the chosen video."""
+        if image is not None and image.data.shape[0] > 0:
+            self.until_frame.max = image.data.shape[0] - 1
 
     def binding(self, layer: Shapes | None = None) -> BoxesLayer:
         """The :class:`BoxesLayer` of ``layer`` (default: the chosen boxes layer)."""
