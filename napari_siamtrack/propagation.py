@@ -170,13 +170,13 @@ def _check_inside(segments: list[Segment], frame_size: tuple[int, int]) -> None:
 
 def total_frames(segments: Sequence[Segment]) -> int:
     """Frames :func:`propagate` will track: one per frame per run (targets in one run share a frame)."""
-    return sum(max(len(s) for s in group) for _, group in _runs(segments))
+    return sum(max(len(s) for s in run) for run in _runs(segments))
 
 
 def _runs(segments: Sequence[Segment]):
     """Segments grouped into tracker runs: same start frame, same direction; forward runs first."""
     key = lambda s: (-s.step, s.start * s.step)  # noqa: E731
-    return [(k, list(g)) for k, g in groupby(sorted(segments, key=key), key=key)]
+    return [list(run) for _, run in groupby(sorted(segments, key=key), key=key)]
 
 
 def propagate(tracker, frames, segments: Sequence[Segment]) -> Iterator[Progress]:
@@ -189,7 +189,7 @@ def propagate(tracker, frames, segments: Sequence[Segment]) -> Iterator[Progress
     work at once; every row yielded so far is final.
     """
     total, done = total_frames(segments), 0
-    for _, run in _runs(segments):
+    for run in _runs(segments):
         start, step = run[0].start, run[0].step
         last = max(len(s) for s in run)
         reader = _read(frames, start, start + step * last, step)
@@ -214,20 +214,20 @@ def propagate(tracker, frames, segments: Sequence[Segment]) -> Iterator[Progress
 
 def _read(frames, first: int, last: int, step: int) -> Iterator[tuple[int, np.ndarray]]:
     """``(index, frame)`` from ``first`` to ``last`` inclusive, in the direction ``step``."""
-    iter_frames: Callable | None = getattr(frames, "iter_frames", None)
     if step > 0:
-        if iter_frames is not None:
-            yield from iter_frames(first, last + 1)
-        else:
-            for i in range(first, last + 1):
-                yield i, np.asarray(frames[i])
+        yield from _in_order(frames, first, last + 1)
         return
     frame_bytes = int(np.prod(frames.shape[1:])) * np.dtype(frames.dtype).itemsize
     block = max(1, _BACKWARD_BLOCK_BYTES // max(frame_bytes, 1))
     for high in range(first, last - 1, -block):
-        low = max(last, high - block + 1)
-        if iter_frames is not None:
-            chunk = list(iter_frames(low, high + 1))
-        else:
-            chunk = [(i, np.asarray(frames[i])) for i in range(low, high + 1)]
-        yield from reversed(chunk)
+        yield from reversed(list(_in_order(frames, max(last, high - block + 1), high + 1)))
+
+
+def _in_order(frames, start: int, stop: int) -> Iterator[tuple[int, np.ndarray]]:
+    """Frames ``start:stop`` in file order, through ``frames.iter_frames`` when it has one."""
+    iter_frames: Callable | None = getattr(frames, "iter_frames", None)
+    if iter_frames is not None:
+        yield from iter_frames(start, stop)
+    else:
+        for i in range(start, stop):
+            yield i, np.asarray(frames[i])
