@@ -1,25 +1,52 @@
-"""Tracking speed, frame in -> box out (crops included), for 1 and several targets.
+"""Tracking speed, frame in -> box out (crops included), per precision and number of targets.
 
 Prints one table of medians over repeated runs, with OpenCV's CSRT measured in the same run as the
-baseline when opencv-contrib is installed. The network is the shipped one when it exists, else an
-untrained network of the same architecture (speed does not depend on the weights' values).
+baseline when opencv-contrib is installed, then the start-up time (a fresh process: import, weights,
+template, first box). Uses the shipped weights.
 
-    python benchmarks/speed.py --threads 2 --targets 1 4
+    python benchmarks/speed.py --threads 2                 # CPU, 640x480, 1 and 8 targets
+    python benchmarks/speed.py --device cuda --frames 300  # GPU
 """
 
 from __future__ import annotations
 
 import argparse
+import platform
 import statistics
+import subprocess
+import sys
 import time
+from functools import partial
 
 import numpy as np
 import torch
 
-from napari_siamtrack.model import SiamFCPlus
+from napari_siamtrack.device import bf16_supported, resolve_device
+from napari_siamtrack.quantize import int8_supported
 from napari_siamtrack.sample import make_sample
 from napari_siamtrack.tracker import Tracker
-from napari_siamtrack.weights import SHIPPED_WEIGHTS
+from napari_siamtrack.weights import load_weights
+
+#: A fresh process that reports the seconds to import the package, to import the tracker (and torch
+#: with it), and from Tracker() to the first tracked box; then the precision it chose.
+_STARTUP = """
+import sys, time
+start = time.perf_counter()
+import napari_siamtrack
+imported = time.perf_counter()
+assert "torch" not in sys.modules, "importing the package imported torch"
+from napari_siamtrack import Tracker
+import torch
+torch_ready = time.perf_counter()
+torch.set_num_threads({threads})
+import numpy as np
+frames = np.random.default_rng(0).integers(0, 256, (2, {height}, {width}, 3), dtype=np.uint8)
+begin = time.perf_counter()
+tracker = Tracker(device={device!r})
+tracker.init(frames[0], ({width} / 2 - 40, {height} / 2 - 30, 80, 60))
+tracker.update(frames[1])
+print(imported - start, torch_ready - imported, time.perf_counter() - begin, tracker.precision)
+"""
 
 
 def _boxes(first: np.ndarray, k: int, width: int, height: int) -> np.ndarray:
@@ -36,48 +63,83 @@ def _median_fps(run, repeats: int, frames: int) -> float:
     return statistics.median(frames / run() for _ in range(repeats))
 
 
-def time_siamtrack(tracker: Tracker, video, boxes: np.ndarray) -> float:
-    tracker.init(video.frames[0], boxes)
+def time_siamtrack(tracker: Tracker, frames, boxes: np.ndarray) -> float:
+    tracker.init(frames[0], boxes)
     start = time.perf_counter()
-    for frame in video.frames[1:]:
+    for frame in frames[1:]:
         tracker.update(frame)
+    if tracker.device.type == "cuda":
+        torch.cuda.synchronize()
     return time.perf_counter() - start
 
 
-def time_csrt(video, boxes: np.ndarray) -> float:
+def time_csrt(frames, boxes: np.ndarray) -> float:
     import cv2
 
-    frames = [np.ascontiguousarray(f[..., ::-1]) for f in video.frames]  # OpenCV wants BGR
+    bgr = [np.ascontiguousarray(f[..., ::-1]) for f in frames]  # OpenCV wants BGR
     trackers = []
     for box in boxes:
         t = cv2.TrackerCSRT_create()
-        t.init(frames[0], tuple(int(round(v)) for v in box))
+        t.init(bgr[0], tuple(int(round(v)) for v in box))
         trackers.append(t)
     start = time.perf_counter()
-    for frame in frames[1:]:
+    for frame in bgr[1:]:
         for t in trackers:
             t.update(frame)
     return time.perf_counter() - start
 
 
+def precisions(device: torch.device) -> list[str]:
+    """Every precision this device runs with the shipped weights, fp32 first."""
+    found = ["fp32"]
+    if bf16_supported(device):
+        found.append("bf16")
+    if device.type == "cuda":
+        found.append("fp16")
+    if device.type == "cpu" and int8_supported() and load_weights(None).int8_ranges is not None:
+        found.append("int8")
+    return found
+
+
+def startup(args, width: int, height: int) -> tuple[list[float], str]:
+    """Medians over ``args.repeats`` fresh processes of the :data:`_STARTUP` times, and the precision."""
+    code = _STARTUP.format(threads=args.threads, height=height, width=width, device=args.device)
+    runs = []
+    for _ in range(args.repeats):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        *times, precision = out.stdout.split()
+        runs.append([float(t) for t in times])
+    return [statistics.median(column) for column in zip(*runs)], precision
+
+
+def _cpu() -> str:
+    """The CPU's model name where the system says it, else its architecture."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch and OpenCV")
-    parser.add_argument("--targets", type=int, nargs="+", default=[1, 4])
-    parser.add_argument("--frames", type=int, default=30, help="frames tracked per run")
+    parser.add_argument("--targets", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--precisions", nargs="+", help="default: every one the device runs")
+    parser.add_argument("--frames", type=int, default=40, help="frames tracked per run")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--size", default="640x480", help="frame size WxH")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
     width, height = (int(v) for v in args.size.split("x"))
-    video = make_sample(n_frames=args.frames + 1, height=height, width=width)
-    if SHIPPED_WEIGHTS.is_file():
-        tracker, weights = Tracker(device=args.device), "shipped"
-    else:
-        torch.manual_seed(0)
-        tracker, weights = Tracker.from_model(SiamFCPlus(), device=args.device), "untrained"
+    frames = make_sample(n_frames=args.frames + 1, height=height, width=width).frames
+    first = make_sample(n_frames=2, height=height, width=width).boxes[0]
     try:
         import cv2
 
@@ -86,24 +148,45 @@ def main() -> None:
     except ImportError:
         has_csrt = False
 
-    time_siamtrack(tracker, video, _boxes(video.boxes[0], 1, width, height))  # warm-up
+    csrt = {}
     rows = []
-    for k in args.targets:
-        boxes = _boxes(video.boxes[0], k, width, height)
-        ours = _median_fps(lambda: time_siamtrack(tracker, video, boxes), args.repeats, args.frames)
-        csrt = _median_fps(lambda: time_csrt(video, boxes), args.repeats, args.frames) if has_csrt else None
-        rows.append((k, ours, csrt))
+    for precision in args.precisions or precisions(device):
+        tracker = Tracker(device=device, precision=precision)
+        time_siamtrack(tracker, frames[:4], _boxes(first, 1, width, height))  # warm-up
+        for k in args.targets:
+            boxes = _boxes(first, k, width, height)
+            fps = _median_fps(partial(time_siamtrack, tracker, frames, boxes), args.repeats, args.frames)
+            if has_csrt and k not in csrt:
+                csrt[k] = _median_fps(partial(time_csrt, frames, boxes), args.repeats, args.frames)
+            rows.append((precision, k, fps))
 
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{_cpu()}, {args.threads} threads"
     print(
-        f"\n{width}x{height} frames, {args.frames} frames x {args.repeats} runs (median), "
-        f"{args.threads} threads, device {tracker.device}, {weights} weights, torch {torch.__version__}"
+        f"\n{width}x{height} frames, {tracker.config.num_scales} scales, {args.frames} frames x "
+        f"{args.repeats} runs (median); {where}; torch {torch.__version__}"
     )
-    print(f"{'targets':>7} | {'siamtrack fps':>13} | {'ms/frame':>8} | {'CSRT fps':>8} | {'ours/CSRT':>9} | {'cost vs 1 target':>16}")
-    one = rows[0][1]
-    for k, ours, csrt in rows:
-        csrt_txt = f"{csrt:8.1f}" if csrt else f"{'n/a':>8}"
-        ratio = f"{ours / csrt:9.2f}" if csrt else f"{'n/a':>9}"
-        print(f"{k:>7} | {ours:13.2f} | {1000 / ours:8.1f} | {csrt_txt} | {ratio} | {one / ours:15.2f}x")
+    header = (
+        f"{'precision':>9} | {'targets':>7} | {'frames/s':>8} | {'ms/frame':>8} | {'vs fp32':>7} | "
+        f"{'cost vs 1 target':>16} | {'CSRT frames/s':>13} | {'ours/CSRT':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    fp32 = {k: fps for p, k, fps in rows if p == "fp32"}
+    one = {p: fps for p, k, fps in rows if k == args.targets[0]}
+    for precision, k, fps in rows:
+        base = f"{fps / fp32[k]:6.2f}x" if k in fp32 else f"{'n/a':>7}"
+        theirs = f"{csrt[k]:13.1f} | {fps / csrt[k]:9.2f}" if k in csrt else f"{'n/a':>13} | {'n/a':>9}"
+        print(
+            f"{precision:>9} | {k:>7} | {fps:8.1f} | {1000 / fps:8.1f} | {base} | "
+            f"{one[precision] / fps:15.2f}x | {theirs}"
+        )
+
+    (package, torch_import, first_box), precision = startup(args, width, height)
+    print(
+        f"\nstart-up, fresh process (median of {args.repeats}): import napari_siamtrack {package:.2f} s "
+        f"(without torch); then import torch {torch_import:.2f} s; then weights + template + first "
+        f"box {first_box:.2f} s ({precision})"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The ``siamtrack`` command line: track, convert, demo, train, bench."""
+"""The ``siamtrack`` command line: track, convert, demo, train, calibrate, bench."""
 
 from __future__ import annotations
 
@@ -60,6 +60,19 @@ def _parser() -> argparse.ArgumentParser:
     _add_model_options(demo)
     _add_train_parser(commands)
 
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="store an int8 calibration in a weights file (for the fast CPU path)",
+        description="Run the network over crops of annotated frames and store, in the weights file, "
+        "the activation ranges its int8 form uses (precision int8, chosen automatically on CPUs with "
+        "VNNI). Calibrate on training data, not on the data you report results on.",
+    )
+    calibrate.add_argument("weights", type=Path, help="the project's .safetensors weights file")
+    calibrate.add_argument("data", type=Path, nargs="+", help="sequence folders, or folders of them")
+    calibrate.add_argument("--out", type=Path, help="weights file to write (default: the input file)")
+    calibrate.add_argument("--frames", type=int, default=256, help="annotated frames to crop")
+    calibrate.add_argument("--seed", type=int, default=0, help="random seed of the frame choice")
+
     bench = commands.add_parser(
         "bench",
         help="one-pass accuracy and speed on tracking sequences, with OpenCV baselines and "
@@ -90,9 +103,9 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         "--device", help="cpu, cuda, cuda:N or mps (default: $NAPARI_SIAMTRACK_DEVICE, else the best)"
     )
     parser.add_argument(
-        "--precision", choices=("auto", "fp32", "bf16", "fp16"),
-        help="network precision (default: $NAPARI_SIAMTRACK_PRECISION, else auto: bf16 where the "
-        "hardware runs it natively, else fp32)",
+        "--precision", choices=("auto", "fp32", "bf16", "fp16", "int8"),
+        help="network precision (default: $NAPARI_SIAMTRACK_PRECISION, else auto: int8 on CPUs with "
+        "VNNI when the weights are calibrated, else bf16 where the hardware runs it natively, else fp32)",
     )
     parser.add_argument("--trust-pickle", action="store_true", help=_TRUST_HELP)
 
@@ -227,8 +240,27 @@ def _run_convert(args: argparse.Namespace) -> int:
     from .weights import load_weights, save_weights
 
     loaded = load_weights(args.checkpoint, trust_pickle=args.trust_pickle)
-    save_weights(loaded.model, args.out, loaded.tracker_config, loaded.provenance)
+    save_weights(loaded.model, args.out, loaded.tracker_config, loaded.provenance, loaded.int8_ranges)
     print(f"wrote {args.out} (input: {loaded.model.channel_order}, 0-255)")
+    return 0
+
+
+def _run_calibrate(args: argparse.Namespace) -> int:
+    from .quantize import calibrate, calibration_batches
+    from .sequences import find_sequences
+    from .weights import load_weights, save_weights
+
+    loaded = load_weights(args.weights)
+    sequences = [s for root in args.data for s in find_sequences(root)]
+    batches = calibration_batches(sequences, args.frames, args.seed, loaded.tracker_config)
+    ranges = calibrate(loaded.model.backbone, batches)
+    provenance = dict(loaded.provenance)
+    provenance["int8_calibration"] = {
+        "data": [Path(d).name for d in args.data], "frames": args.frames, "seed": args.seed
+    }
+    out = args.out or args.weights
+    save_weights(loaded.model, out, loaded.tracker_config, provenance, ranges)
+    print(f"wrote {out}: int8 ranges of {len(ranges)} activations from {len(sequences)} sequences")
     return 0
 
 
@@ -298,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         "convert": _run_convert,
         "demo": _run_demo,
         "train": _run_train,
+        "calibrate": _run_calibrate,
         "bench": _run_bench,
     }
     run = commands[args.command]

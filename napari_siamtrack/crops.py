@@ -8,6 +8,8 @@ crop centre. Pixels outside the frame take the ``fill`` colour (the frame's mean
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -44,3 +46,21 @@ def crop_and_resize(
     )
     crops = crops.reshape(3, n, out_size, out_size).transpose(0, 1)
     return crops + fill[None, :, None, None]
+
+
+def covering_region(
+    centres: torch.Tensor, sizes: torch.Tensor, out_size: int, width: int, height: int
+) -> tuple[int, int, int, int]:
+    """``(x0, y0, x1, y1)``, half-open and inside the ``width`` x ``height`` frame: every pixel that
+    :func:`crop_and_resize` reads for these crops (bilinear samples and their neighbours), at least
+    2 x 2 pixels. Cropping from just this region gives the same crops as from the whole frame, with
+    ``centres`` shifted by ``(x0, y0)``."""
+    reach = sizes[:, None] * (0.5 - 0.5 / out_size)  # crop centre to its outermost sample
+    low = (centres - reach).amin(dim=0).tolist()
+    high = (centres + reach).amax(dim=0).tolist()
+    region = []
+    for lo, hi, extent in zip(low, high, (width, height)):
+        start = min(max(math.floor(lo - 0.5), 0), extent - 2)
+        region.append((start, min(max(math.floor(hi - 0.5) + 2, start + 2), extent)))
+    (x0, x1), (y0, y1) = region
+    return x0, y0, x1, y1

@@ -35,12 +35,12 @@ import torch
 import torch.nn.functional as F
 
 from .config import TrackerConfig
-from .crops import crop_and_resize
+from .crops import covering_region, crop_and_resize
 from .device import resolve_device, resolve_precision
 from .frames import FrameError, IntensityWindow, check_frame
-from .model import SiamFCPlus
+from .model import CIResNet22, SiamFCPlus
+from .model.inference import InferenceBackbone
 from .weights import load_weights
-
 
 #: Search crops per backbone call on the CPU.
 _CPU_BATCH = 3
@@ -83,7 +83,7 @@ class Tracker:
         :func:`~napari_siamtrack.device.resolve_precision`."""
         loaded = load_weights(weights, trust_pickle=trust_pickle)
         config = config or loaded.tracker_config or TrackerConfig()
-        self._setup(loaded.model, device, config, precision)
+        self._setup(loaded.model, device, config, precision, loaded.int8_ranges)
         self.provenance = loaded.provenance
 
     @classmethod
@@ -93,19 +93,23 @@ class Tracker:
         device: str | torch.device | None = None,
         config: TrackerConfig | None = None,
         precision: str | None = None,
+        int8_ranges: dict[str, tuple[float, float]] | None = None,
     ) -> Tracker:
-        """A tracker around an existing network (e.g. one being trained, or untrained)."""
+        """A tracker around an existing network (e.g. an untrained one). A CIResNet-22 backbone is
+        copied (folded for inference) here; ``int8_ranges`` come from :func:`~napari_siamtrack.quantize.calibrate`."""
         tracker = cls.__new__(cls)
-        tracker._setup(model, device, config or TrackerConfig(), precision)
+        tracker._setup(model, device, config or TrackerConfig(), precision, int8_ranges)
         tracker.provenance = {}
         return tracker
 
-    def _setup(self, model: SiamFCPlus, device, config: TrackerConfig, precision) -> None:
+    def _setup(self, model: SiamFCPlus, device, config: TrackerConfig, precision, int8_ranges) -> None:
         self.device = resolve_device(device)
-        self.precision = resolve_precision(precision, self.device)
+        standard = isinstance(model.backbone, CIResNet22)
+        self.precision = resolve_precision(
+            precision, self.device, int8_calibrated=standard and int8_ranges is not None
+        )
         self.model = model.to(self.device).eval()
-        if self.precision != "fp32":
-            self.model = self.model.to(memory_format=torch.channels_last)
+        self._backbone = _inference_backbone(model, self.precision, int8_ranges)
         self.config = config
         self._state: _State | None = None
         c = config
@@ -133,16 +137,13 @@ class Tracker:
         boxes = _check_boxes(boxes[None] if single else boxes, width, height)
         c = self.config
         window = IntensityWindow.for_frame(frame)
-        image = self._to_tensor(window.apply(frame))
-        fill = image.mean(dim=(1, 2))
+        fill = self._to_tensor(window.apply(frame)).mean(dim=(1, 2))
         sizes = torch.as_tensor(boxes[:, 2:])
         centres = torch.as_tensor(boxes[:, :2]) + sizes / 2
         context = c.context_amount * sizes.sum(dim=1, keepdim=True)
         template_side = torch.sqrt((sizes + context).prod(dim=1))
         search = template_side * (c.instance_size / c.exemplar_size)
-        crops = crop_and_resize(
-            image - fill[:, None, None], centres, template_side, c.exemplar_size, fill
-        )
+        crops = self._crops(frame, window, fill, centres, template_side, c.exemplar_size)
         self._state = _State(
             frame_hw=(height, width),
             window=window,
@@ -169,11 +170,9 @@ class Tracker:
             )
         c = self.config
         k, n = s.centres.shape[0], c.num_scales
-        image = self._to_tensor(s.window.apply(frame)) - s.fill[:, None, None]
         sides = (s.search[:, None] * self._scales[None, :]).reshape(-1)  # (K*S,) grouped by target
-        crops = crop_and_resize(
-            image, s.centres.repeat_interleave(n, dim=0), sides, c.instance_size, s.fill
-        )
+        crop_centres = s.centres.repeat_interleave(n, dim=0)
+        crops = self._crops(frame, s.window, s.fill, crop_centres, sides, c.instance_size)
         with self._autocast():
             response = self.model.head(s.templates, self._embed(crops))
         up = F.interpolate(response, size=(self._up_size,) * 2, mode="bicubic", align_corners=True)
@@ -218,23 +217,48 @@ class Tracker:
         for name in ("centres", "sizes", "min_sizes", "search", "search_limits"):
             setattr(s, name, getattr(s, name)[index])
 
+    def _crops(self, frame, window, fill, centres, sides, out_size: int) -> torch.Tensor:
+        """Crops of ``frame`` (see :func:`crop_and_resize`); only the region they read is converted
+        to float, which keeps large frames cheap."""
+        height, width = frame.shape[:2]
+        x0, y0, x1, y1 = covering_region(centres, sides, out_size, width, height)
+        region = self._to_tensor(window.apply(frame[y0:y1, x0:x1])) - fill[:, None, None]
+        offset = torch.tensor([x0, y0], dtype=centres.dtype)
+        return crop_and_resize(region, centres - offset, sides, out_size, fill)
+
     def _embed(self, crops: torch.Tensor) -> torch.Tensor:
         """Backbone features; on the CPU in small batches, which keeps each activation small enough
-        for the allocator to reuse memory (one large batch runs up to 2x slower per crop there)."""
-        if self.precision != "fp32":
+        for the caches and the allocator (one large batch runs up to 2x slower per crop there)."""
+        if self.precision in ("bf16", "fp16"):
             crops = crops.contiguous(memory_format=torch.channels_last)
         chunks = crops.split(_CPU_BATCH) if self.device.type == "cpu" else (crops,)
         with self._autocast():
-            return torch.cat([self.model.embed(chunk) for chunk in chunks])
+            return torch.cat([self._backbone(chunk) for chunk in chunks])
 
     def _autocast(self):
         dtype = torch.bfloat16 if self.precision == "bf16" else torch.float16
-        return torch.autocast(self.device.type, dtype=dtype, enabled=self.precision != "fp32")
+        return torch.autocast(self.device.type, dtype=dtype, enabled=self.precision in ("bf16", "fp16"))
 
     def _to_tensor(self, rgb: np.ndarray) -> torch.Tensor:
         """(H, W, 3) RGB float array -> (3, H, W) tensor in the network's channel order."""
         image = torch.from_numpy(rgb).to(self.device).permute(2, 0, 1)
         return image.flip(0) if self.model.channel_order == "BGR" else image
+
+
+def _inference_backbone(model: SiamFCPlus, precision: str, int8_ranges) -> torch.nn.Module:
+    """The network the tracker runs: CIResNet-22 folded for inference (int8 when asked), any other
+    backbone as it is."""
+    if not isinstance(model.backbone, CIResNet22):
+        return model.backbone
+    if precision == "int8":
+        from .quantize import quantized_backbone
+
+        return quantized_backbone(model.backbone, int8_ranges)
+    device = next(model.backbone.parameters()).device
+    backbone = InferenceBackbone(model.backbone).to(device)
+    if precision in ("bf16", "fp16"):
+        backbone = backbone.to(memory_format=torch.channels_last)
+    return backbone
 
 
 def _check_boxes(boxes: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -11,6 +11,7 @@ state dict with string metadata:
 ``head``       JSON: ``{"out_scale": 0.1, "learned": true | false}``
 ``tracker``    JSON: tracker hyperparameters (:class:`TrackerConfig` fields), may be ``{}``
 ``provenance`` JSON: free-form (data, steps, hardware, source file …)
+``int8_ranges`` optional JSON: ``{activation: [low, high]}`` from :func:`~napari_siamtrack.quantize.calibrate`
 ============== ===============================================================
 
 SiamDW's ``CIResNet22.pth`` is a (possibly legacy-format) torch pickle of a state dict with keys
@@ -51,11 +52,13 @@ class WeightsError(ValueError):
 
 @dataclass
 class LoadedWeights:
-    """A ready network (eval mode, on the CPU), the tracker settings it ships with, and its provenance."""
+    """A ready network (eval mode, on the CPU), the tracker settings it ships with, its provenance and
+    its int8 calibration (``None`` when it has none)."""
 
     model: SiamFCPlus
     tracker_config: TrackerConfig | None
     provenance: dict[str, Any] = field(default_factory=dict)
+    int8_ranges: dict[str, tuple[float, float]] | None = None
 
 
 def load_weights(path: str | os.PathLike | None = None, trust_pickle: bool = False) -> LoadedWeights:
@@ -82,6 +85,7 @@ def save_weights(
     path: str | os.PathLike,
     tracker_config: TrackerConfig | None = None,
     provenance: Mapping[str, Any] | None = None,
+    int8_ranges: Mapping[str, tuple[float, float]] | None = None,
 ) -> Path:
     """Write ``model`` in the project's format, atomically (temporary file, then rename)."""
     from safetensors.torch import save_file
@@ -98,6 +102,8 @@ def save_weights(
         "tracker": json.dumps(tracker_config.to_dict() if tracker_config else {}),
         "provenance": json.dumps(dict(provenance or {})),
     }
+    if int8_ranges is not None:
+        metadata["int8_ranges"] = json.dumps({k: [float(lo), float(hi)] for k, (lo, hi) in int8_ranges.items()})
     tensors = {
         k: v.detach().to("cpu", copy=True).contiguous()
         for k, v in model.state_dict().items()
@@ -130,6 +136,11 @@ def _load_safetensors(path: Path) -> LoadedWeights:
         head_spec = json.loads(meta["head"])
         tracker = json.loads(meta.get("tracker", "{}"))
         provenance = json.loads(meta.get("provenance", "{}"))
+        int8_ranges = (
+            {k: (float(lo), float(hi)) for k, (lo, hi) in json.loads(meta["int8_ranges"]).items()}
+            if "int8_ranges" in meta
+            else None
+        )
         model = SiamFCPlus(
             head=XCorrHead(out_scale=float(head_spec["out_scale"]), learned=bool(head_spec["learned"])),
             channel_order=input_spec["channel_order"],
@@ -138,7 +149,7 @@ def _load_safetensors(path: Path) -> LoadedWeights:
     except (KeyError, TypeError, ValueError) as exc:
         raise WeightsError(f"bad metadata in {path}: {exc}") from None
     _fill_model(model, tensors, path)
-    return LoadedWeights(model.eval(), config, provenance)
+    return LoadedWeights(model.eval(), config, provenance, int8_ranges)
 
 
 def _load_checkpoint(path: Path, trust_pickle: bool) -> LoadedWeights:

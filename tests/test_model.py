@@ -1,4 +1,5 @@
-"""The SiamFC+ network: CIResNet-22 size, output sizes, alignment, equivariance and the xcorr head."""
+"""The SiamFC+ network: CIResNet-22 size, output sizes, alignment, equivariance, the xcorr head, and
+the backbone's inference form."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from napari_siamtrack.model import CIResNet22, SiamFCPlus, XCorrHead
 from napari_siamtrack.model.backbone import FIRST_CELL_CENTRE, STRIDE
+from napari_siamtrack.model.inference import InferenceBackbone
 
 #: Receptive field of one output cell of CIResNet-22, in input pixels.
 RECEPTIVE_FIELD = 93
@@ -134,3 +137,43 @@ def test_learned_head_is_affine_of_xcorr() -> None:
 def test_unlearned_head_has_no_parameters() -> None:
     assert list(XCorrHead().parameters()) == []
     assert sum(p.numel() for p in XCorrHead(learned=True).parameters()) == 2
+
+
+# --- the inference form -------------------------------------------------------------------------------
+
+
+def _with_random_statistics(model: CIResNet22) -> CIResNet22:
+    """Non-trivial BatchNorm parameters and running statistics, so folding them is really tested."""
+    generator = torch.Generator().manual_seed(1)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            n = m.num_features
+            m.weight.data = 0.5 + torch.rand(n, generator=generator)
+            m.bias.data = torch.randn(n, generator=generator) * 0.1
+            m.running_mean = torch.randn(n, generator=generator) * 0.1
+            m.running_var = 0.5 + torch.rand(n, generator=generator)
+    return model.eval()
+
+
+@pytest.mark.parametrize("side", [127, 255])
+def test_inference_backbone_computes_the_same_features(side: int) -> None:
+    torch.manual_seed(0)
+    model = _with_random_statistics(CIResNet22())
+    images = torch.rand(2, 3, side, side) * 255
+    with torch.no_grad():
+        expected = model(images)
+        folded = InferenceBackbone(model)(images)
+    assert folded.shape == expected.shape
+    torch.testing.assert_close(folded, expected, rtol=1e-4, atol=1e-4 * expected.abs().max().item())
+
+
+def test_inference_backbone_skips_the_cropped_borders() -> None:
+    """Same output, fewer multiply-adds: the padded borders every unit crops are never computed."""
+    model = CIResNet22().eval()
+    images = torch.zeros(1, 3, 255, 255)
+    flops = []
+    for net in (model, InferenceBackbone(model)):
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            net(images)
+        flops.append(counter.get_total_flops())
+    assert flops[1] < 0.95 * flops[0]
