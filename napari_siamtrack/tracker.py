@@ -110,6 +110,11 @@ class Tracker:
         )
         self.model = model.to(self.device).eval()
         self._backbone = _inference_backbone(model, self.precision, int8_ranges)
+        # With int8 the templates (embedded once per target) are float32: that costs nothing per frame
+        # and leaves only the search features quantised.
+        self._template_backbone = (
+            _inference_backbone(model, "fp32", None) if self.precision == "int8" else self._backbone
+        )
         self.config = config
         self._state: _State | None = None
         c = config
@@ -122,6 +127,7 @@ class Tracker:
         hann = torch.from_numpy(np.outer(np.hanning(up), np.hanning(up))).float()
         self._window = (hann / hann.sum()).to(self.device)
         self._up_size = up
+        self._upsample = _bicubic_matrix(c.score_size, up).to(self.device)
 
     @property
     def num_targets(self) -> int:
@@ -148,7 +154,7 @@ class Tracker:
             frame_hw=(height, width),
             window=window,
             fill=fill,
-            templates=self._embed(crops),
+            templates=self._embed(crops, self._template_backbone),
             centres=centres,
             sizes=sizes,
             min_sizes=torch.clamp(sizes, max=c.min_box_size),
@@ -174,9 +180,9 @@ class Tracker:
         crop_centres = s.centres.repeat_interleave(n, dim=0)
         crops = self._crops(frame, s.window, s.fill, crop_centres, sides, c.instance_size)
         with self._autocast():
-            response = self.model.head(s.templates, self._embed(crops))
-        up = F.interpolate(response, size=(self._up_size,) * 2, mode="bicubic", align_corners=True)
-        up = up.reshape(k, n, self._up_size, self._up_size).float()
+            response = self.model.head(s.templates, self._embed(crops, self._backbone))
+        up = self._upsample @ response.float() @ self._upsample.T  # bicubic, as two small products
+        up = up.reshape(k, n, self._up_size, self._up_size)
 
         best = (up.amax(dim=(2, 3)) * self._penalties).argmax(dim=1)  # (K,)
         maps = up[torch.arange(k, device=up.device), best]  # (K, U, U)
@@ -226,14 +232,14 @@ class Tracker:
         offset = torch.tensor([x0, y0], dtype=centres.dtype)
         return crop_and_resize(region, centres - offset, sides, out_size, fill)
 
-    def _embed(self, crops: torch.Tensor) -> torch.Tensor:
+    def _embed(self, crops: torch.Tensor, backbone: torch.nn.Module) -> torch.Tensor:
         """Backbone features; on the CPU in small batches, which keeps each activation small enough
         for the caches and the allocator (one large batch runs up to 2x slower per crop there)."""
         if self.precision in ("bf16", "fp16"):
             crops = crops.contiguous(memory_format=torch.channels_last)
         chunks = crops.split(_CPU_BATCH) if self.device.type == "cpu" else (crops,)
         with self._autocast():
-            return torch.cat([self._backbone(chunk) for chunk in chunks])
+            return torch.cat([backbone(chunk) for chunk in chunks])
 
     def _autocast(self):
         dtype = torch.bfloat16 if self.precision == "bf16" else torch.float16
@@ -259,6 +265,14 @@ def _inference_backbone(model: SiamFCPlus, precision: str, int8_ranges) -> torch
     if precision in ("bf16", "fp16"):
         backbone = backbone.to(memory_format=torch.channels_last)
     return backbone
+
+
+def _bicubic_matrix(size: int, up: int) -> torch.Tensor:
+    """(up, size) matrix ``A`` with ``A @ m @ A.T`` equal to ``F.interpolate(m, (up, up), mode="bicubic",
+    align_corners=True)`` for a size x size map ``m`` (bicubic interpolation is separable)."""
+    basis = torch.eye(size, dtype=torch.float64).reshape(1, size, size, 1)  # channel j: e_j down the rows
+    columns = F.interpolate(basis, size=(up, 1), mode="bicubic", align_corners=True)
+    return columns[0, :, :, 0].T.float()
 
 
 def _check_boxes(boxes: np.ndarray, width: int, height: int) -> np.ndarray:

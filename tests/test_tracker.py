@@ -340,3 +340,13 @@ def test_importing_tracker_imports_torch() -> None:
         "print('torch' in sys.modules, Tracker.__name__)\n"
     )
     assert _run_python(code) == "True Tracker"
+
+
+def test_score_maps_are_upsampled_bicubically() -> None:
+    """The tracker's matrix form of the upsampling equals torch's bicubic interpolation."""
+    from napari_siamtrack.tracker import _bicubic_matrix
+
+    maps = torch.randn(6, 1, 17, 17)
+    a = _bicubic_matrix(17, 257)
+    expected = torch.nn.functional.interpolate(maps, size=(257, 257), mode="bicubic", align_corners=True)
+    torch.testing.assert_close(a @ maps @ a.T, expected, rtol=0, atol=1e-5)
