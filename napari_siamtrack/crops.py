@@ -35,17 +35,14 @@ def crop_and_resize(
     # Normalised sampling positions (grid_sample, align_corners=False): u / extent * 2 - 1.
     gx = (centres[:, 0, None] + steps[None, :] * sizes[:, None]) * (2.0 / width) - 1.0  # (N, out)
     gy = (centres[:, 1, None] + steps[None, :] * sizes[:, None]) * (2.0 / height) - 1.0
-    grid = torch.stack(
-        (gx[:, None, :].expand(n, out_size, out_size), gy[:, :, None].expand(n, out_size, out_size)),
-        dim=-1,
-    )
-    # All crops as one tall image: a single resampling call without copying the frame N times.
-    grid = grid.reshape(1, n * out_size, out_size, 2)
+    grid = torch.empty(n, out_size, out_size, 2, device=frame.device, dtype=frame.dtype)
+    grid[..., 0] = gx[:, None, :]
+    grid[..., 1] = gy[:, :, None]
+    # The frame is expanded, not copied, to one image per crop; the crops come out contiguous.
     crops = F.grid_sample(
-        frame[None], grid, mode="bilinear", padding_mode="zeros", align_corners=False
+        frame[None].expand(n, -1, -1, -1), grid, mode="bilinear", padding_mode="zeros", align_corners=False
     )
-    crops = crops.reshape(3, n, out_size, out_size).transpose(0, 1)
-    return crops + fill[None, :, None, None]
+    return crops.add_(fill[None, :, None, None])
 
 
 def covering_region(

@@ -42,10 +42,6 @@ from .model import CIResNet22, SiamFCPlus
 from .model.inference import InferenceBackbone
 from .weights import load_weights
 
-#: Search crops per backbone call on the CPU.
-_CPU_BATCH = 3
-
-
 class BoxError(ValueError):
     """A box the tracker cannot start from."""
 
@@ -154,7 +150,7 @@ class Tracker:
             frame_hw=(height, width),
             window=window,
             fill=fill,
-            templates=self._embed(crops, self._template_backbone),
+            templates=self._embed_templates(crops),
             centres=centres,
             sizes=sizes,
             min_sizes=torch.clamp(sizes, max=c.min_box_size),
@@ -179,8 +175,7 @@ class Tracker:
         sides = (s.search[:, None] * self._scales[None, :]).reshape(-1)  # (K*S,) grouped by target
         crop_centres = s.centres.repeat_interleave(n, dim=0)
         crops = self._crops(frame, s.window, s.fill, crop_centres, sides, c.instance_size)
-        with self._autocast():
-            response = self.model.head(s.templates, self._embed(crops, self._backbone))
+        response = self._respond(s.templates, crops)
         up = self._upsample @ response.float() @ self._upsample.T  # bicubic, as two small products
         up = up.reshape(k, n, self._up_size, self._up_size)
 
@@ -232,14 +227,33 @@ class Tracker:
         offset = torch.tensor([x0, y0], dtype=centres.dtype)
         return crop_and_resize(region, centres - offset, sides, out_size, fill)
 
-    def _embed(self, crops: torch.Tensor, backbone: torch.nn.Module) -> torch.Tensor:
-        """Backbone features; on the CPU in small batches, which keeps each activation small enough
-        for the caches and the allocator (one large batch runs up to 2x slower per crop there)."""
-        if self.precision in ("bf16", "fp16"):
-            crops = crops.contiguous(memory_format=torch.channels_last)
-        chunks = crops.split(_CPU_BATCH) if self.device.type == "cpu" else (crops,)
+    def _embed_templates(self, crops: torch.Tensor) -> torch.Tensor:
+        """Template features, one target per backbone call on the CPU (see :meth:`_respond`)."""
+        crops = self._for_backbone(crops)
+        chunks = crops.split(1) if self.device.type == "cpu" else (crops,)
         with self._autocast():
-            return torch.cat([backbone(chunk) for chunk in chunks])
+            return torch.cat([self._template_backbone(chunk) for chunk in chunks])
+
+    def _respond(self, templates: torch.Tensor, crops: torch.Tensor) -> torch.Tensor:
+        """Score-map logits of each target's search crops (grouped by target) against its template.
+        On the CPU the backbone takes one target's crops per call, which keeps activations small
+        enough for the caches (one batch of many crops ran up to 2x slower per crop); elsewhere all
+        crops go through in one batch."""
+        crops = self._for_backbone(crops)
+        with self._autocast():
+            if self.device.type != "cpu":
+                return self.model.head(templates, self._backbone(crops))
+            per_target = crops.shape[0] // templates.shape[0]
+            return torch.cat([
+                self.model.head(z[None], self._backbone(x))
+                for z, x in zip(templates, crops.split(per_target))
+            ])
+
+    def _for_backbone(self, crops: torch.Tensor) -> torch.Tensor:
+        """Crops in the memory layout the backbone runs fastest with."""
+        if self.precision in ("bf16", "fp16"):
+            return crops.contiguous(memory_format=torch.channels_last)
+        return crops
 
     def _autocast(self):
         dtype = torch.bfloat16 if self.precision == "bf16" else torch.float16

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 
@@ -26,7 +25,9 @@ class XCorrHead(nn.Module):
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Score logits: the affine map of :meth:`correlate`."""
         out = self.correlate(z, x)
-        return out * self.out_scale if self.adjust is None else self.adjust(out)
+        if self.adjust is None:
+            return out * self.out_scale
+        return out * self.adjust.weight.reshape(()) + self.adjust.bias  # the 1x1 convolution, cheaper
 
     def correlate(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Correlate each template with its own search features.
@@ -34,9 +35,15 @@ class XCorrHead(nn.Module):
         ``z``: (K, C, hz, wz) templates; ``x``: (K * S, C, hx, wx) search features, ``S`` per template,
         grouped by template (all of template 0's first). Returns (K * S, 1, hx - hz + 1, wx - wz + 1).
         """
-        k, c = z.shape[:2]
+        k, c, hz, wz = z.shape
         s = x.shape[0] // k
-        # Templates become the groups of one convolution; the S search maps of a template are its batch.
-        xs = x.reshape(k, s, c, *x.shape[2:]).transpose(0, 1).reshape(s, k * c, *x.shape[2:])
-        out = F.conv2d(xs, z, groups=k)  # (S, K, ho, wo)
-        return out.transpose(0, 1).reshape(k * s, 1, *out.shape[2:])
+        hx, wx = x.shape[2:]
+        ho, wo = hx - hz + 1, wx - wz + 1
+        # One matrix product per search map gives, at every search cell, its dot product with every
+        # template cell; the correlation at (i, j) then sums template cell (u, v)'s product at
+        # (i + u, j + v). This runs several times faster than a grouped convolution on the CPU.
+        templates = z.reshape(k, 1, c, hz * wz).expand(k, s, c, hz * wz).reshape(k * s, c, hz * wz)
+        products = torch.bmm(x.reshape(k * s, c, hx * wx).transpose(1, 2), templates)
+        products = products.reshape(k * s, hx, wx, hz, wz)
+        out = sum(products[:, u : u + ho, v : v + wo, u, v] for u in range(hz) for v in range(wz))
+        return out[:, None]
