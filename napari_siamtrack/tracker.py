@@ -42,6 +42,7 @@ from .model import CIResNet22, SiamFCPlus
 from .model.inference import InferenceBackbone
 from .weights import load_weights
 
+
 class BoxError(ValueError):
     """A box the tracker cannot start from."""
 
