@@ -120,7 +120,7 @@ def _quiet() -> Iterator[None]:
 
 
 def _observers(observed: nn.Module) -> dict[str, ObserverBase]:
-    """The activation observers by the name of the operation they follow (``layer1.0.add`` …)."""
+    """The activation observers by the name of the operation they follow (``layer1.0.conv3`` …)."""
     return {
         name.removesuffix(".activation_post_process"): m
         for name, m in observed.named_modules()
