@@ -112,6 +112,8 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
 
 #: Help for the options of ``train``, one per field of TrainSettings and of Augmentation.
 _SETTINGS_HELP = {
+    "init": "weights file to start from, e.g. the shipped weights, to fine-tune them on your own "
+    "sequences (default: random weights)",
     "epochs": "number of epochs (when resuming: the total, so a larger number extends the run)",
     "pairs_per_epoch": "training pairs per epoch",
     "batch_size": "pairs per optimiser step",
@@ -140,6 +142,8 @@ _AUGMENTATION_HELP = {
     "gray": "probability that both crops of a pair are greyscale",
     "blur": "probability that the search crop is blurred",
     "negative": "probability that a pair's search crop shows another target (an all-negative label)",
+    "distractor": "probability that another target is pasted into the search crop beside the true one",
+    "motion_blur": "probability that the search crop is blurred along a random line",
 }
 
 

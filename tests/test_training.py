@@ -18,7 +18,7 @@ from napari_siamtrack.training import cache as cache_module
 from napari_siamtrack.training.cache import CropCache, build_cache
 from napari_siamtrack.training.losses import balanced_logistic, contrastive
 from napari_siamtrack.training.network import TrainingNet
-from napari_siamtrack.training.pairs import Augmentation, PairDataset
+from napari_siamtrack.training.pairs import Augmentation, PairDataset, _motion_blur
 from napari_siamtrack.weights import load_weights
 
 STILL = Augmentation(0, 0, 0, 0, color=0, gray=0, blur=0)  # no augmentation at all
@@ -162,6 +162,39 @@ def test_negative_pairs_take_another_sequence_with_an_all_zero_label():
         assert pair[2].sum() == 0
 
 
+def test_a_distractor_is_another_target_pasted_away_from_the_true_one():
+    crops = np.zeros((2, 255, 255, 3), np.uint8)
+    crops[0, 127, 127] = 255  # sequence 0: the target is a white dot
+    crops[1, 64:191, 64:191] = 100  # sequence 1: a grey square, of which the middle gets pasted
+    cache = _cache(crops, [0, 1], [0, 0])
+    aug = Augmentation(0, 0, 0, 0, color=0, gray=0, blur=0, distractor=1.0)
+    dataset = PairDataset(cache, 40, aug)
+    pasted = 0
+    for template, search, label in (dataset[i] for i in range(len(dataset))):
+        if template.max() < 255:
+            continue  # the template was the grey square: nothing else to paste
+        assert search[:, 127, 127].tolist() == [255, 255, 255]  # the target is untouched
+        grey = (search[0] > 40) & (search[0] < 160)
+        assert grey.sum() > 300
+        rows, cols = np.nonzero(grey.numpy())
+        assert np.hypot(rows.mean() - 127, cols.mean() - 127) >= 60  # 8 score cells, less rounding
+        assert label.sum() == 13  # its cells stay negative
+        pasted += 1
+    assert pasted > 10
+
+
+def test_motion_blur_spreads_a_dot_along_a_line():
+    image = torch.zeros(3, 41, 41)
+    image[:, 20, 20] = 90.0
+    blurred = _motion_blur(image, 11.0, 0.0)  # horizontal
+    assert blurred.shape == image.shape
+    assert blurred.sum().item() == pytest.approx(270.0)
+    lit = blurred[0].numpy() > 0
+    assert lit[20].sum() == 11 and lit.sum() == 11  # one row, 11 pixels long
+    vertical = _motion_blur(image, 11.0, np.pi / 2)[0].numpy() > 0
+    assert vertical[:, 20].sum() == 11 and vertical.sum() == 11
+
+
 def test_search_frames_stay_within_the_frame_range():
     numbers = np.arange(0, 60, 3)  # every third frame was annotated
     dataset = _uniform_pairs([0] * len(numbers), numbers, 200, STILL, frame_range=7)
@@ -239,6 +272,35 @@ def test_export_folds_the_score_normalisation_into_the_head():
     assert ((got - expected).abs().max() / expected.abs().max()).item() < 1e-4
 
 
+def test_start_from_an_exported_network_exports_it_again():
+    torch.manual_seed(0)
+    trained = TrainingNet()
+    with torch.no_grad():
+        trained.net.head.adjust.weight.fill_(0.7)
+        trained.train()
+        trained(torch.rand(2, 3, 127, 127) * 255, torch.rand(2, 3, 159, 159) * 255)  # move BN stats
+    exported = trained.eval().export()
+    templates, searches = torch.rand(4, 3, 127, 127) * 255, torch.rand(4, 3, 159, 159) * 255
+
+    net = TrainingNet()
+    net.start_from(exported, templates, searches)
+    again = net.export()
+    for name, value in exported.state_dict().items():
+        torch.testing.assert_close(again.state_dict()[name], value, rtol=1e-5, atol=1e-6)
+    # The normalisation now holds statistics of these crops' scores, not its initial 0 and 1.
+    with torch.no_grad():
+        scores = exported.head.correlate(exported.embed(templates), exported.embed(searches))
+    assert float(net.score_norm.running_mean) == pytest.approx(float(scores.mean()), rel=1e-4)
+    assert float(net.score_norm.running_var) == pytest.approx(float(scores.var()), rel=1e-4)
+
+
+def test_start_from_refuses_weights_of_another_layout():
+    bgr = TrainingNet().export()
+    bgr.channel_order = "BGR"
+    with pytest.raises(ValueError, match="RGB weights, not BGR"):
+        TrainingNet().start_from(bgr, torch.zeros(1, 3, 127, 127), torch.zeros(1, 3, 159, 159))
+
+
 # --- siamtrack train --------------------------------------------------------------------------------
 
 TINY = ["--epochs", "2", "--pairs-per-epoch", "2", "--batch-size", "2", "--workers", "0",
@@ -313,9 +375,25 @@ def test_the_same_seed_gives_the_same_weights(run, data, tmp_path, capsys):
     assert all(torch.equal(again[k], first[k]) for k in first)
 
 
+def test_init_fine_tunes_existing_weights(run, data, tmp_path):
+    out = tmp_path / "tuned"
+    init = run / "weights_e002.safetensors"
+    args = [*TINY, "--epochs", "1", "--init", str(init), "--distractor", "0.5", "--motion-blur", "0.5"]
+    assert main(["train", str(data), "--out", str(out), *args]) == 0
+    tuned = load_weights(out / "weights_e001.safetensors")
+    assert tuned.provenance["init"]["file"] == "weights_e002.safetensors"
+    assert tuned.provenance["init"]["provenance"]["epochs"] == 2
+    assert tuned.provenance["settings"]["augmentation"]["distractor"] == 0.5
+    before, after = load_file(init), load_file(out / "weights_e001.safetensors")
+    weights = [k for k in before if k.endswith(".weight") and before[k].ndim == 4]  # convolutions
+    changes = [float((after[k] - before[k]).norm() / before[k].norm()) for k in weights]
+    assert 0 < max(changes) < 0.1  # trained on from the given weights, not from random ones
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
+        (["--init", "missing.safetensors"], "weights file not found: missing.safetensors"),
         (["--loss", "foo"], "invalid choice: 'foo'"),
         (["--epochs", "0"], "epochs >= 1"),
         (["--batch-size", "1"], "batch_size >= 2"),

@@ -14,7 +14,7 @@ import torch
 from ..atomic import atomic_path
 from ..device import bf16_supported, resolve_device
 from ..sequences import find_sequences
-from ..weights import save_weights
+from ..weights import LoadedWeights, load_weights, save_weights
 from .cache import build_cache
 from .losses import balanced_logistic, contrastive
 from .network import TrainingNet
@@ -38,6 +38,11 @@ def train(settings: TrainSettings, resume: str | Path | None = None, progress=Tr
     torch.manual_seed(settings.seed)
     device = resolve_device(settings.device)
     state = _resume_state(resume, settings, device) if resume is not None else None
+    init = load_weights(settings.init) if settings.init and state is None else None
+    # What the weights started from, for the provenance; a resumed run keeps its checkpoint's record.
+    origin = {"file": Path(settings.init).name, "provenance": init.provenance} if init else None
+    if state is not None:
+        origin = state.get("init")
     sequences = [seq for root in settings.data for seq in find_sequences(root)]
     cache = build_cache(
         sequences,
@@ -52,7 +57,10 @@ def train(settings: TrainSettings, resume: str | Path | None = None, progress=Tr
         radius=settings.radius,
         seed=settings.seed,
     )
-    model = TrainingNet().to(device).to(memory_format=torch.channels_last)
+    model = TrainingNet()
+    if init is not None:
+        _start_from(model, init, dataset)
+    model = model.to(device).to(memory_format=torch.channels_last)
     optimizer = _optimizer(settings, model)
     start_epoch, pairs_seen, seconds = 0, 0, 0.0
     if state is None:
@@ -105,6 +113,7 @@ def train(settings: TrainSettings, resume: str | Path | None = None, progress=Tr
                 "pairs_seen": pairs_seen,
                 "seconds": seconds,
                 "settings": settings.to_dict(),
+                "init": origin,
             },
             out / "checkpoint.pt",
         )
@@ -116,12 +125,21 @@ def train(settings: TrainSettings, resume: str | Path | None = None, progress=Tr
             "train_seconds": round(seconds),
             "hardware": _hardware(device),
             "data": [Path(d).name for d in settings.data],
+            **({"init": origin} if origin else {}),
             "settings": settings.to_dict(),
         }
         weights = save_weights(
             model.export(), out / f"weights_e{epoch + 1:03d}.safetensors", provenance=provenance
         )
     return weights
+
+
+def _start_from(model: TrainingNet, init: LoadedWeights, dataset: PairDataset, pairs: int = 32) -> None:
+    """Start ``model`` from ``init`` (see :meth:`TrainingNet.start_from`), measuring the score
+    statistics on the first ``pairs`` training pairs."""
+    pairs = min(pairs, len(dataset))
+    templates, searches, _ = (torch.stack(parts) for parts in zip(*(dataset[i] for i in range(pairs))))
+    model.start_from(init.model, templates, searches)
 
 
 def _step(model, optimizer, settings, device, amp, templates, searches, labels):

@@ -4,9 +4,11 @@ A pair takes a template frame uniformly from one target's annotated frames and a
 ``frame_range`` original frames of it (the same frame is allowed). Both come from the crop cache, where
 the target sits at the centre at search scale. Each crop is shifted and scaled at random (independent
 x and y factors), colour-jittered, sometimes turned grey (both crops together) or blurred (the search
-crop). The label map marks the score cells within L1 distance ``radius`` of the target's true centre
-after the shift. A ``negative`` fraction of pairs takes the search crop from another target, with an
-all-negative label, so the network learns to score similar-looking distractors low.
+crop, or along a random line as fast motion does). The label map marks the score cells within L1
+distance ``radius`` of the target's true centre after the shift. A ``negative`` fraction of pairs takes
+the search crop from another target, with an all-negative label, and a ``distractor`` fraction gets
+another target pasted in beside the true one (its cells stay negative): both teach the network to
+score other objects low, not just plain background.
 """
 
 from __future__ import annotations
@@ -77,12 +79,16 @@ class PairDataset(torch.utils.data.Dataset):
 
         template, _ = self._warp(t, self.exemplar_size, a.template_shift, a.template_scale, rng)
         search, centre = self._warp(s, self.instance_size, a.search_shift, a.search_scale, rng)
+        if rng.random() < a.distractor and len(self._items) > 1:
+            self._paste_distractor(search, centre, items, rng)
         template = _jitter_colour(template, a.color, rng)
         search = _jitter_colour(search, a.color, rng)
         if rng.random() < a.gray:
             template, search = _grey(template), _grey(search)
         if rng.random() < a.blur:
             search = _blur(search, rng.uniform(0.5, 2.0))
+        if rng.random() < a.motion_blur:
+            search = _motion_blur(search, rng.uniform(4.0, 16.0), rng.uniform(0.0, np.pi))
         label = torch.zeros(1, self.score_size, self.score_size)
         if not negative:
             label[0] = self._label(centre)
@@ -102,6 +108,28 @@ class PairDataset(torch.utils.data.Dataset):
         fill = crop.mean(dim=(1, 2))[:, None, None]
         warped = F.grid_sample((crop - fill)[None], grid, align_corners=False)[0] + fill
         return warped, -d / f
+
+    def _paste_distractor(self, search: torch.Tensor, centre: np.ndarray, items, rng) -> None:
+        """Paste the middle of another target's crop, feathered and rescaled by 0.7-1.3, into
+        ``search`` (in place) at least 8 score cells from the target's ``centre``."""
+        others = [i for i in self._items if i is not items]
+        other = others[rng.integers(len(others))]
+        crop = self.cache.crops[other[rng.integers(len(other))]]
+        half = self.exemplar_size // 3  # the cache puts a target of about exemplar_size / 2 in the middle
+        mid = crop.shape[0] // 2
+        patch = torch.from_numpy(np.array(crop[mid - half : mid + half, mid - half : mid + half]))
+        side = max(8, round(2 * half * rng.uniform(0.7, 1.3)))
+        patch = F.interpolate(patch.permute(2, 0, 1)[None].float(), size=(side, side), mode="bilinear")[0]
+        radius = torch.hypot(*torch.meshgrid(*(torch.linspace(-1, 1, side),) * 2, indexing="ij"))
+        alpha = (2 * (1 - radius)).clamp(0, 1)  # opaque core, soft rim
+        target = self.instance_size / 2 + centre
+        for _ in range(10):
+            where = rng.uniform(side / 2, self.instance_size - side / 2, size=2)
+            if np.hypot(*(where - target)) >= 8 * self.stride:
+                x0, y0 = (int(v) for v in where - side / 2)
+                region = search[:, y0 : y0 + side, x0 : x0 + side]
+                region.mul_(1 - alpha).add_(alpha * patch)
+                return
 
     def _label(self, centre: np.ndarray) -> torch.Tensor:
         """1 on score cells within L1 distance ``radius`` of ``centre`` (output pixels from the middle)."""
@@ -125,6 +153,19 @@ def _jitter_colour(image: torch.Tensor, strength: float, rng) -> torch.Tensor:
     rotate = torch.tensor([[1.0, 0.0, 0.0], [0.0, cos, -sin], [0.0, sin, cos]], dtype=torch.float32)
     matrix = _YIQ_INV @ rotate @ _YIQ
     return torch.einsum("ij,jhw->ihw", matrix, image)
+
+
+def _motion_blur(image: torch.Tensor, length: float, angle: float) -> torch.Tensor:
+    """Average along a ``length``-pixel line at ``angle`` radians, as a moving camera or target blurs."""
+    size = int(np.ceil(length)) | 1
+    steps = np.linspace(-(length - 1) / 2, (length - 1) / 2, 4 * size)
+    kernel = torch.zeros(size, size)
+    cols = np.rint(size // 2 + steps * np.cos(angle)).astype(int)
+    rows = np.rint(size // 2 + steps * np.sin(angle)).astype(int)
+    kernel[rows, cols] = 1.0
+    kernel = (kernel / kernel.sum()).expand(3, 1, size, size)
+    padded = F.pad(image[None], (size // 2,) * 4, mode="replicate")
+    return F.conv2d(padded, kernel, groups=3)[0]
 
 
 def _grey(image: torch.Tensor) -> torch.Tensor:

@@ -18,10 +18,13 @@ class Augmentation:
     gray: float = 0.1  #: probability that both crops are greyscale
     blur: float = 0.1  #: probability that the search crop is blurred
     negative: float = 0.0  #: probability that the search crop shows another target
+    distractor: float = 0.0  #: probability that another target is pasted into the search crop
+    motion_blur: float = 0.0  #: probability that the search crop is blurred along a random line
 
     def __post_init__(self) -> None:
         bad = [name for name, value in asdict(self).items() if value < 0]
-        bad += [name for name in ("gray", "blur", "negative") if getattr(self, name) > 1]
+        probabilities = ("gray", "blur", "negative", "distractor", "motion_blur")
+        bad += [name for name in probabilities if getattr(self, name) > 1]
         bad += [name for name in ("template_scale", "search_scale") if getattr(self, name) >= 1]
         if bad:
             values = ", ".join(f"{name}={getattr(self, name)!r}" for name in bad)
@@ -41,6 +44,7 @@ class TrainSettings:
 
     data: tuple[str, ...]
     out: str
+    init: str | None = None  #: weights file to start from (fine-tuning); None: random weights
     epochs: int = 50
     pairs_per_epoch: int = 600_000
     batch_size: int = 32
