@@ -16,11 +16,13 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
 import torch
 
+from napari_siamtrack.config import TrackerConfig
 from napari_siamtrack.device import bf16_supported, resolve_device
 from napari_siamtrack.quantize import int8_supported
 from napari_siamtrack.sample import make_sample
@@ -133,6 +135,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--size", default="640x480", help="frame size WxH")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--template-lr", type=float, help="template update rate (default: the weights' own)")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -148,10 +151,13 @@ def main() -> None:
     except ImportError:
         has_csrt = False
 
+    config = load_weights(None).tracker_config or TrackerConfig()
+    if args.template_lr is not None:
+        config = replace(config, template_lr=args.template_lr)
     csrt = {}
     rows = []
     for precision in args.precisions or precisions(device):
-        tracker = Tracker(device=device, precision=precision)
+        tracker = Tracker(device=device, precision=precision, config=config)
         time_siamtrack(tracker, frames[:4], _boxes(first, 1, width, height))  # warm-up
         for k in args.targets:
             boxes = _boxes(first, k, width, height)
@@ -162,7 +168,8 @@ def main() -> None:
 
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{_cpu()}, {args.threads} threads"
     print(
-        f"\n{width}x{height} frames, {tracker.config.num_scales} scales, {args.frames} frames x "
+        f"\n{width}x{height} frames, {config.num_scales} scales, template update {config.template_lr}, "
+        f"{args.frames} frames x "
         f"{args.repeats} runs (median); {where}; torch {torch.__version__}"
     )
     header = (

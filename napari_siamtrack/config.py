@@ -21,6 +21,8 @@ class TrackerConfig:
     response_up: int = 16  #: bicubic upsampling factor of the 17x17 score map
     total_stride: int = 8  #: backbone stride
     min_box_size: float = 10.0  #: size floor in pixels (never above the size of the initial box)
+    template_lr: float = 0.0  #: per frame, how far the running template moves towards the new box's
+    template_anchor: float = 0.5  #: share of the first frame's template in the template matched
 
     def __post_init__(self) -> None:
         checks = {
@@ -31,6 +33,8 @@ class TrackerConfig:
             "scale_penalty": 0.0 < self.scale_penalty <= 1.0,
             "scale_lr": 0.0 <= self.scale_lr <= 1.0,
             "window_influence": 0.0 <= self.window_influence <= 1.0,
+            "template_lr": 0.0 <= self.template_lr <= 1.0,
+            "template_anchor": 0.0 <= self.template_anchor <= 1.0,
             "response_up": self.response_up >= 1,
             "total_stride": self.total_stride >= 1,
             "context_amount": self.context_amount >= 0.0,

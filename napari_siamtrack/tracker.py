@@ -19,7 +19,10 @@ Per frame: crop each target's search region at ``num_scales`` scales, correlate 
 template, upsample the 17x17 score maps bicubically (16x, to 257x257 with the corner cells kept in
 place, so the map centre is a pixel), pick the best scale (penalising the non-unit
 ones), blend a cosine window into that map, move the target to its peak and ease its size towards the
-chosen scale. ``score`` is the sigmoid of the response at the peak. Deliberate departures from
+chosen scale. ``score`` is the sigmoid of the response at the peak. With ``template_lr`` > 0 a running
+average of the features of each new box (that fraction of the way per frame) follows slow changes of
+appearance; the template matched is that average blended with the first frame's, which keeps the
+``template_anchor`` share, so that the template cannot drift away from what the user drew. Deliberate departures from
 SiamDW's code: crops are continuous (no rounding of crop sizes or corners) and taken at every scale
 directly; the upsampled map has an exact centre (SiamDW's 272x272 map is read with a half-cell bias);
 and the peak offset is converted to pixels at the chosen scale (SiamDW uses the unscaled search size).
@@ -36,7 +39,7 @@ import torch.nn.functional as F
 
 from .config import TrackerConfig
 from .crops import covering_region, crop_and_resize
-from .device import resolve_device, resolve_precision
+from .device import bf16_supported, resolve_device, resolve_precision
 from .frames import FrameError, IntensityWindow, check_frame
 from .model import CIResNet22, SiamFCPlus
 from .model.inference import InferenceBackbone
@@ -54,7 +57,9 @@ class _State:
     frame_hw: tuple[int, int]
     window: IntensityWindow
     fill: torch.Tensor  # (3,) mean colour of the first frame, in network channel order
-    templates: torch.Tensor  # (K, C, h, w) template features
+    templates: torch.Tensor  # (K, C, h, w) template features the search crops are matched with
+    first_templates: torch.Tensor  # (K, C, h, w) those of the boxes given to init
+    running_templates: torch.Tensor  # (K, C, h, w) running average of those of the boxes found
     # Geometry lives on the CPU in float64 (cheap, exact, and MPS has no float64).
     centres: torch.Tensor  # (K, 2) cx, cy
     sizes: torch.Tensor  # (K, 2) w, h
@@ -107,11 +112,14 @@ class Tracker:
         )
         self.model = model.to(self.device).eval()
         self._backbone = _inference_backbone(model, self.precision, int8_ranges)
-        # With int8 the templates (embedded once per target) are float32: that costs nothing per frame
-        # and leaves only the search features quantised.
-        self._template_backbone = (
-            _inference_backbone(model, "fp32", None) if self.precision == "int8" else self._backbone
-        )
+        # int8 quantises only the search features: templates (one small crop per target) are embedded
+        # in bf16 where the hardware runs it natively, else in float32.
+        self._template_precision = self.precision
+        if self.precision == "int8":
+            self._template_precision = "bf16" if bf16_supported(self.device) else "fp32"
+        self._template_backbone = self._backbone
+        if self._template_precision != self.precision:
+            self._template_backbone = _inference_backbone(model, self._template_precision, None)
         self.config = config
         self._state: _State | None = None
         c = config
@@ -143,15 +151,17 @@ class Tracker:
         fill = self._to_tensor(window.apply(frame)).mean(dim=(1, 2))
         sizes = torch.as_tensor(boxes[:, 2:])
         centres = torch.as_tensor(boxes[:, :2]) + sizes / 2
-        context = c.context_amount * sizes.sum(dim=1, keepdim=True)
-        template_side = torch.sqrt((sizes + context).prod(dim=1))
+        template_side = self._template_sides(sizes)
         search = template_side * (c.instance_size / c.exemplar_size)
         crops = self._crops(frame, window, fill, centres, template_side, c.exemplar_size)
+        templates = self._embed_templates(crops)
         self._state = _State(
             frame_hw=(height, width),
             window=window,
             fill=fill,
-            templates=self._embed_templates(crops),
+            templates=templates,
+            first_templates=templates,
+            running_templates=templates,
             centres=centres,
             sizes=sizes,
             min_sizes=torch.clamp(sizes, max=c.min_box_size),
@@ -202,6 +212,11 @@ class Tracker:
         s.search = torch.clamp(s.search * factor, s.search_limits[:, 0], s.search_limits[:, 1])
         s.sizes = torch.minimum(torch.maximum(s.sizes * factor[:, None], s.min_sizes), limits)
         s.centres = torch.minimum(centres.clamp_min(0.0), limits)
+        if c.template_lr > 0:
+            sides = self._template_sides(s.sizes)
+            crops = self._crops(frame, s.window, s.fill, s.centres, sides, c.exemplar_size)
+            s.running_templates = torch.lerp(s.running_templates, self._embed_templates(crops), c.template_lr)
+            s.templates = torch.lerp(s.running_templates, s.first_templates, c.template_anchor)
         boxes = _clip_to_frame(s.centres, s.sizes, width, height).numpy()
         if s.single:
             return tuple(float(v) for v in boxes[0]), float(score[0])
@@ -215,7 +230,8 @@ class Tracker:
         index = torch.as_tensor(list(indices), dtype=torch.long)
         if index.numel() == 0 or not bool(((index >= 0) & (index < self.num_targets)).all()):
             raise ValueError(f"indices must be a non-empty subset of 0…{self.num_targets - 1}, got {indices}")
-        s.templates = s.templates[index.to(s.templates.device)]
+        for name in ("templates", "first_templates", "running_templates"):
+            setattr(s, name, getattr(s, name)[index.to(s.templates.device)])
         for name in ("centres", "sizes", "min_sizes", "search", "search_limits"):
             setattr(s, name, getattr(s, name)[index])
 
@@ -228,20 +244,25 @@ class Tracker:
         offset = torch.tensor([x0, y0], dtype=centres.dtype)
         return crop_and_resize(region, centres - offset, sides, out_size, fill)
 
+    def _template_sides(self, sizes: torch.Tensor) -> torch.Tensor:
+        """Side of each target's template crop in frame pixels: its box plus SiamFC's context margin."""
+        context = self.config.context_amount * sizes.sum(dim=1, keepdim=True)
+        return torch.sqrt((sizes + context).prod(dim=1))
+
     def _embed_templates(self, crops: torch.Tensor) -> torch.Tensor:
-        """Template features, one target per backbone call on the CPU (see :meth:`_respond`)."""
-        crops = self._for_backbone(crops)
+        """Template features (float32), one target per backbone call on the CPU (see :meth:`_respond`)."""
+        crops = self._for_backbone(crops, self._template_precision)
         chunks = crops.split(1) if self.device.type == "cpu" else (crops,)
-        with self._autocast():
-            return torch.cat([self._template_backbone(chunk) for chunk in chunks])
+        with self._autocast(self._template_precision):
+            return torch.cat([self._template_backbone(chunk) for chunk in chunks]).float()
 
     def _respond(self, templates: torch.Tensor, crops: torch.Tensor) -> torch.Tensor:
         """Score-map logits of each target's search crops (grouped by target) against its template.
         On the CPU the backbone takes one target's crops per call, which keeps activations small
         enough for the caches (one batch of many crops ran up to 2x slower per crop); elsewhere all
         crops go through in one batch."""
-        crops = self._for_backbone(crops)
-        with self._autocast():
+        crops = self._for_backbone(crops, self.precision)
+        with self._autocast(self.precision):
             if self.device.type != "cpu":
                 return self.model.head(templates, self._backbone(crops))
             per_target = crops.shape[0] // templates.shape[0]
@@ -250,15 +271,16 @@ class Tracker:
                 for z, x in zip(templates, crops.split(per_target))
             ])
 
-    def _for_backbone(self, crops: torch.Tensor) -> torch.Tensor:
-        """Crops in the memory layout the backbone runs fastest with."""
-        if self.precision in ("bf16", "fp16"):
+    @staticmethod
+    def _for_backbone(crops: torch.Tensor, precision: str) -> torch.Tensor:
+        """Crops in the memory layout a backbone of ``precision`` runs fastest with."""
+        if precision in ("bf16", "fp16"):
             return crops.contiguous(memory_format=torch.channels_last)
         return crops
 
-    def _autocast(self):
-        dtype = torch.bfloat16 if self.precision == "bf16" else torch.float16
-        return torch.autocast(self.device.type, dtype=dtype, enabled=self.precision in ("bf16", "fp16"))
+    def _autocast(self, precision: str):
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+        return torch.autocast(self.device.type, dtype=dtype, enabled=precision in ("bf16", "fp16"))
 
     def _to_tensor(self, rgb: np.ndarray) -> torch.Tensor:
         """(H, W, 3) RGB float array -> (3, H, W) tensor in the network's channel order."""

@@ -91,6 +91,10 @@ def test_unknown_keys_are_named() -> None:
         ("total_stride", 0),
         ("context_amount", -0.5),
         ("min_box_size", 0.0),
+        ("template_lr", -0.01),
+        ("template_lr", 1.5),
+        ("template_anchor", -0.5),
+        ("template_anchor", 1.01),
     ],
 )
 def test_invalid_values_are_named(field, value) -> None:

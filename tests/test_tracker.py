@@ -13,6 +13,7 @@ import torch
 from analytic import AnalyticFeatures, textured_sequence
 from torch import nn
 
+from napari_siamtrack.config import TrackerConfig
 from napari_siamtrack.frames import FrameError
 from napari_siamtrack.metrics import iou
 from napari_siamtrack.model import SiamFCPlus
@@ -21,9 +22,11 @@ from napari_siamtrack.tracker import BoxError, Tracker
 REPO = Path(__file__).resolve().parents[1]
 
 
-def analytic_tracker(channel_order: str = "RGB", backbone: nn.Module | None = None) -> Tracker:
+def analytic_tracker(
+    channel_order: str = "RGB", backbone: nn.Module | None = None, config: TrackerConfig | None = None
+) -> Tracker:
     model = SiamFCPlus(backbone=backbone or AnalyticFeatures(), channel_order=channel_order)
-    return Tracker.from_model(model, device="cpu")
+    return Tracker.from_model(model, device="cpu", config=config)
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +39,11 @@ def shrinking():
     return textured_sequence(n_frames=120, scale_end=0.75)
 
 
+@pytest.fixture(scope="module")
+def translating():
+    return textured_sequence(n_frames=60, scale_end=1.0)
+
+
 def _in_frame(box, width: int, height: int, eps: float = 1e-9) -> bool:
     x, y, w, h = box
     return x >= 0 and y >= 0 and w > 0 and h > 0 and x + w <= width + eps and y + h <= height + eps
@@ -44,10 +52,13 @@ def _in_frame(box, width: int, height: int, eps: float = 1e-9) -> bool:
 # --- geometry ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sequence", ["growing", "shrinking"])
+@pytest.mark.parametrize("sequence", ["growing", "shrinking", "translating"])
 def test_tracks_moving_and_scaling_target(request, sequence) -> None:
     frames, truth = request.getfixturevalue(sequence)
-    tracker = analytic_tracker()
+    # The template update is checked where the size stays put: a template updated while the box
+    # lags behind a steady growth learns the lagging size (a known trade-off of updating).
+    config = TrackerConfig(template_lr=0.1 if sequence == "translating" else 0.0)
+    tracker = analytic_tracker(config=config)
     tracker.init(frames[0], truth[0])
     ious = []
     for frame, gt in zip(frames[1:], truth[1:]):
@@ -93,13 +104,15 @@ def test_bgr_network_is_fed_bgr() -> None:
 # --- several targets ----------------------------------------------------------------------------
 
 
-def test_batched_targets_match_single_trackers(growing) -> None:
+@pytest.mark.parametrize("template_lr", [0.0, 0.2])
+def test_batched_targets_match_single_trackers(growing, template_lr) -> None:
     frames, truth = growing
     boxes = np.array([truth[0], (20.0, 25.0, 40.0, 30.0), (230.0, 150.0, 50.0, 60.0)])
-    batched = analytic_tracker()
+    config = TrackerConfig(template_lr=template_lr)
+    batched = analytic_tracker(config=config)
     batched.init(frames[0], boxes)
     assert batched.num_targets == 3
-    singles = [analytic_tracker() for _ in boxes]
+    singles = [analytic_tracker(config=config) for _ in boxes]
     for tracker, box in zip(singles, boxes):
         tracker.init(frames[0], tuple(box))
         assert tracker.num_targets == 1
@@ -115,10 +128,29 @@ def test_batched_targets_match_single_trackers(growing) -> None:
     assert iou(out_boxes[0], truth[10]) >= 0.7
 
 
+@pytest.mark.parametrize("anchor", [0.0, 0.4])
+def test_template_update_blends_the_new_box_into_the_template(growing, anchor) -> None:
+    frames, truth = growing
+    fixed = analytic_tracker()
+    updating = analytic_tracker(config=TrackerConfig(template_lr=0.25, template_anchor=anchor))
+    fixed.init(frames[0], truth[0])
+    updating.init(frames[0], truth[0])
+    first = updating._state.templates.clone()
+    fixed.update(frames[1])
+    box, _ = updating.update(frames[1])
+    assert torch.equal(fixed._state.templates, first)  # template_lr 0: the first frame's, unchanged
+    # The features of the template crop around the new box, as init would take them there.
+    fresh = analytic_tracker()
+    fresh.init(frames[1], box)
+    running = 0.75 * first + 0.25 * fresh._state.templates
+    torch.testing.assert_close(updating._state.templates, anchor * first + (1 - anchor) * running)
+
+
 def test_select_targets_keeps_the_chosen_ones(growing) -> None:
     frames, truth = growing
     boxes = np.array([(20.0, 25.0, 40.0, 30.0), truth[0], (230.0, 150.0, 50.0, 60.0)])
-    both, alone = analytic_tracker(), analytic_tracker()
+    config = TrackerConfig(template_lr=0.2)  # the updated templates follow their targets too
+    both, alone = analytic_tracker(config=config), analytic_tracker(config=config)
     both.init(frames[0], boxes)
     alone.init(frames[0], boxes[[2, 1]])
     both.update(frames[1])
