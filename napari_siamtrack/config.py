@@ -21,7 +21,7 @@ class TrackerConfig:
     response_up: int = 16  #: bicubic upsampling factor of the 17x17 score map
     total_stride: int = 8  #: backbone stride
     min_box_size: float = 10.0  #: size floor in pixels (never above the size of the initial box)
-    template_lr: float = 0.0  #: per frame, how far the running template moves towards the new box's
+    template_lr: float = 0.0  #: per frame, how far the running template moves to the new box (0: fixed)
     template_anchor: float = 0.5  #: share of the first frame's template in the template matched
 
     def __post_init__(self) -> None:

@@ -22,10 +22,12 @@ ones), blend a cosine window into that map, move the target to its peak and ease
 chosen scale. ``score`` is the sigmoid of the response at the peak. With ``template_lr`` > 0 a running
 average of the features of each new box (that fraction of the way per frame) follows slow changes of
 appearance; the template matched is that average blended with the first frame's, which keeps the
-``template_anchor`` share, so that the template cannot drift away from what the user drew. Deliberate departures from
-SiamDW's code: crops are continuous (no rounding of crop sizes or corners) and taken at every scale
-directly; the upsampled map has an exact centre (SiamDW's 272x272 map is read with a half-cell bias);
-and the peak offset is converted to pixels at the chosen scale (SiamDW uses the unscaled search size).
+``template_anchor`` share, so that the template cannot drift away from what the user drew.
+
+Deliberate departures from SiamDW's code: crops are continuous (no rounding of crop sizes or corners)
+and taken at every scale directly; the upsampled map has an exact centre (SiamDW's 272x272 map is read
+with a half-cell bias); and the peak offset is converted to pixels at the chosen scale (SiamDW uses the
+unscaled search size).
 """
 
 from __future__ import annotations
