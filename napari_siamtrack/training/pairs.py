@@ -69,9 +69,7 @@ class PairDataset(torch.utils.data.Dataset):
         t = items[rng.integers(len(items))]
         negative = rng.random() < a.negative and len(self._items) > 1
         if negative:
-            others = [i for i in self._items if i is not items]
-            other = others[rng.integers(len(others))]
-            s = other[rng.integers(len(other))]
+            s = self._other_target(items, rng)
         else:
             numbers = self.cache.frame_number[items]
             near = items[np.abs(numbers - self.cache.frame_number[t]) <= self.frame_range]
@@ -109,12 +107,16 @@ class PairDataset(torch.utils.data.Dataset):
         warped = F.grid_sample((crop - fill)[None], grid, align_corners=False)[0] + fill
         return warped, -d / f
 
+    def _other_target(self, items, rng) -> int:
+        """A random crop of a target other than the one whose crops are ``items``."""
+        others = [i for i in self._items if i is not items]
+        other = others[rng.integers(len(others))]
+        return other[rng.integers(len(other))]
+
     def _paste_distractor(self, search: torch.Tensor, centre: np.ndarray, items, rng) -> None:
         """Paste the middle of another target's crop, feathered and rescaled by 0.7-1.3, into
         ``search`` (in place) at least 8 score cells from the target's ``centre``."""
-        others = [i for i in self._items if i is not items]
-        other = others[rng.integers(len(others))]
-        crop = self.cache.crops[other[rng.integers(len(other))]]
+        crop = self.cache.crops[self._other_target(items, rng)]
         half = self.exemplar_size // 3  # the cache puts a target of about exemplar_size / 2 in the middle
         mid = crop.shape[0] // 2
         patch = torch.from_numpy(np.array(crop[mid - half : mid + half, mid - half : mid + half]))
