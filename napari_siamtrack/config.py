@@ -23,6 +23,8 @@ class TrackerConfig:
     min_box_size: float = 10.0  #: size floor in pixels (never above the size of the initial box)
     template_lr: float = 0.0  #: per frame, how far the running template moves to the new box (0: fixed)
     template_anchor: float = 0.5  #: share of the first frame's template in the template matched
+    motion: float = 0.0  #: share of the last frame's displacement the next search region moves ahead
+    motion_min_score: float = 0.0  #: below this score the displacement is not trusted (no move ahead)
 
     def __post_init__(self) -> None:
         checks = {
@@ -35,6 +37,8 @@ class TrackerConfig:
             "window_influence": 0.0 <= self.window_influence <= 1.0,
             "template_lr": 0.0 <= self.template_lr <= 1.0,
             "template_anchor": 0.0 <= self.template_anchor <= 1.0,
+            "motion": 0.0 <= self.motion <= 1.0,
+            "motion_min_score": 0.0 <= self.motion_min_score <= 1.0,
             "response_up": self.response_up >= 1,
             "total_stride": self.total_stride >= 1,
             "context_amount": self.context_amount >= 0.0,

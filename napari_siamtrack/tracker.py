@@ -22,7 +22,9 @@ ones), blend a cosine window into that map, move the target to its peak and ease
 chosen scale. ``score`` is the sigmoid of the response at the peak. With ``template_lr`` > 0 a running
 average of the features of each new box (that fraction of the way per frame) follows slow changes of
 appearance; the template matched is that average blended with the first frame's, which keeps the
-``template_anchor`` share, so that the template cannot drift away from what the user drew.
+``template_anchor`` share, so that the template cannot drift away from what the user drew. With
+``motion`` > 0 each search region is first moved ahead by that share of the target's displacement over
+the last frame (a constant-velocity guess), unless that frame's score was below ``motion_min_score``.
 
 Deliberate departures from SiamDW's code: crops are continuous (no rounding of crop sizes or corners)
 and taken at every scale directly; the upsampled map has an exact centre (SiamDW's 272x272 map is read
@@ -64,6 +66,7 @@ class _State:
     running_templates: torch.Tensor  # (K, C, h, w) running average of those of the boxes found
     # Geometry lives on the CPU in float64 (cheap, exact, and MPS has no float64).
     centres: torch.Tensor  # (K, 2) cx, cy
+    motions: torch.Tensor  # (K, 2) displacement over the last frame (zero when it was not trusted)
     sizes: torch.Tensor  # (K, 2) w, h
     min_sizes: torch.Tensor  # (K, 2)
     search: torch.Tensor  # (K,) side of the search region in frame pixels
@@ -165,6 +168,7 @@ class Tracker:
             first_templates=templates,
             running_templates=templates,
             centres=centres,
+            motions=torch.zeros_like(centres),
             sizes=sizes,
             min_sizes=torch.clamp(sizes, max=c.min_box_size),
             search=search,
@@ -186,7 +190,10 @@ class Tracker:
         c = self.config
         k, n = s.centres.shape[0], c.num_scales
         sides = (s.search[:, None] * self._scales[None, :]).reshape(-1)  # (K*S,) grouped by target
-        crop_centres = s.centres.repeat_interleave(n, dim=0)
+        height, width = s.frame_hw
+        limits = torch.tensor([width, height], dtype=torch.float64)
+        ahead = torch.minimum((s.centres + c.motion * s.motions).clamp_min(0.0), limits)
+        crop_centres = ahead.repeat_interleave(n, dim=0)
         crops = self._crops(frame, s.window, s.fill, crop_centres, sides, c.instance_size)
         response = self._respond(s.templates, crops)
         up = self._upsample @ response.float() @ self._upsample.T  # bicubic, as two small products
@@ -205,15 +212,16 @@ class Tracker:
         offset = torch.stack((cols, rows), dim=1).double() - (self._up_size - 1) / 2
         scale = self._scales[best]
         frame_px_per_crop_px = (s.search * scale / c.instance_size)[:, None]
-        centres = s.centres + offset * (c.total_stride / c.response_up) * frame_px_per_crop_px
+        centres = ahead + offset * (c.total_stride / c.response_up) * frame_px_per_crop_px
 
         # Ease the size towards the chosen scale, then keep everything inside sane limits.
         factor = (1 - c.scale_lr) + c.scale_lr * scale
-        height, width = s.frame_hw
-        limits = torch.tensor([width, height], dtype=torch.float64)
         s.search = torch.clamp(s.search * factor, s.search_limits[:, 0], s.search_limits[:, 1])
         s.sizes = torch.minimum(torch.maximum(s.sizes * factor[:, None], s.min_sizes), limits)
-        s.centres = torch.minimum(centres.clamp_min(0.0), limits)
+        centres = torch.minimum(centres.clamp_min(0.0), limits)
+        trusted = torch.from_numpy(score >= c.motion_min_score)[:, None]
+        s.motions = torch.where(trusted, centres - s.centres, 0.0)
+        s.centres = centres
         if c.template_lr > 0:
             sides = self._template_sides(s.sizes)
             crops = self._crops(frame, s.window, s.fill, s.centres, sides, c.exemplar_size)
@@ -234,7 +242,7 @@ class Tracker:
             raise ValueError(f"indices must be a non-empty subset of 0…{self.num_targets - 1}, got {indices}")
         for name in ("templates", "first_templates", "running_templates"):
             setattr(s, name, getattr(s, name)[index.to(s.templates.device)])
-        for name in ("centres", "sizes", "min_sizes", "search", "search_limits"):
+        for name in ("centres", "motions", "sizes", "min_sizes", "search", "search_limits"):
             setattr(s, name, getattr(s, name)[index])
 
     def _crops(self, frame, window, fill, centres, sides, out_size: int) -> torch.Tensor:

@@ -95,6 +95,9 @@ def test_unknown_keys_are_named() -> None:
         ("template_lr", 1.5),
         ("template_anchor", -0.5),
         ("template_anchor", 1.01),
+        ("motion", -0.1),
+        ("motion", 1.5),
+        ("motion_min_score", 1.2),
     ],
 )
 def test_invalid_values_are_named(field, value) -> None:

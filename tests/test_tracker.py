@@ -56,8 +56,9 @@ def _in_frame(box, width: int, height: int, eps: float = 1e-9) -> bool:
 def test_tracks_moving_and_scaling_target(request, sequence) -> None:
     frames, truth = request.getfixturevalue(sequence)
     # The template update is checked where the size stays put: a template updated while the box
-    # lags behind a steady growth learns the lagging size (a known trade-off of updating).
-    config = TrackerConfig(template_lr=0.1 if sequence == "translating" else 0.0)
+    # lags behind a steady growth learns the lagging size (a known trade-off of updating). The
+    # translating target also runs with the search region moved ahead.
+    config = TrackerConfig(template_lr=0.1, motion=0.75) if sequence == "translating" else None
     tracker = analytic_tracker(config=config)
     tracker.init(frames[0], truth[0])
     ious = []
@@ -104,11 +105,11 @@ def test_bgr_network_is_fed_bgr() -> None:
 # --- several targets ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("template_lr", [0.0, 0.2])
-def test_batched_targets_match_single_trackers(growing, template_lr) -> None:
+@pytest.mark.parametrize("template_lr, motion", [(0.0, 0.0), (0.2, 0.75)])
+def test_batched_targets_match_single_trackers(growing, template_lr, motion) -> None:
     frames, truth = growing
     boxes = np.array([truth[0], (20.0, 25.0, 40.0, 30.0), (230.0, 150.0, 50.0, 60.0)])
-    config = TrackerConfig(template_lr=template_lr)
+    config = TrackerConfig(template_lr=template_lr, motion=motion)
     batched = analytic_tracker(config=config)
     batched.init(frames[0], boxes)
     assert batched.num_targets == 3
@@ -146,10 +147,45 @@ def test_template_update_blends_the_new_box_into_the_template(growing, anchor) -
     torch.testing.assert_close(updating._state.templates, anchor * first + (1 - anchor) * running)
 
 
+def test_motion_moves_the_search_region_ahead(translating) -> None:
+    frames, truth = translating
+    tracker = analytic_tracker(config=TrackerConfig(motion=0.75))
+    tracker.init(frames[0], truth[0])
+    start = tracker._state.centres.clone()
+    tracker.update(frames[1])
+    moved = tracker._state.centres - start
+    assert float(moved.abs().max()) > 2.0  # the target did move
+    searched = []
+    crops = tracker._crops
+
+    def spy(frame, window, fill, centres, sides, out_size):
+        if out_size == tracker.config.instance_size:
+            searched.append(centres.clone())
+        return crops(frame, window, fill, centres, sides, out_size)
+
+    tracker._crops = spy
+    before = tracker._state.centres.clone()
+    tracker.update(frames[2])
+    expected = (before + 0.75 * moved).repeat_interleave(tracker.config.num_scales, dim=0)
+    torch.testing.assert_close(searched[0], expected)
+
+
+def test_untrusted_motion_is_not_followed(translating) -> None:
+    frames, truth = translating
+    plain = analytic_tracker()
+    distrustful = analytic_tracker(config=TrackerConfig(motion=0.75, motion_min_score=1.0))
+    plain.init(frames[0], truth[0])
+    distrustful.init(frames[0], truth[0])
+    for frame in frames[1:8]:
+        assert distrustful.update(frame) == plain.update(frame)
+    assert not distrustful._state.motions.any()
+
+
 def test_select_targets_keeps_the_chosen_ones(growing) -> None:
     frames, truth = growing
     boxes = np.array([(20.0, 25.0, 40.0, 30.0), truth[0], (230.0, 150.0, 50.0, 60.0)])
-    config = TrackerConfig(template_lr=0.2)  # the updated templates follow their targets too
+    # The updated templates and the last displacements follow their targets too.
+    config = TrackerConfig(template_lr=0.2, motion=0.75)
     both, alone = analytic_tracker(config=config), analytic_tracker(config=config)
     both.init(frames[0], boxes)
     alone.init(frames[0], boxes[[2, 1]])
