@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from napari_siamtrack.sample import make_sample
+from napari_siamtrack.io.sample import make_sample
 
 WIDTH, HEIGHT = 1920, 1080
 #: The sample is rendered at a quarter of the size and scaled up 4x (rendering at 1080p is slow).

@@ -22,12 +22,12 @@ from functools import partial
 import numpy as np
 import torch
 
-from napari_siamtrack.config import TrackerConfig
-from napari_siamtrack.device import bf16_supported, resolve_device
-from napari_siamtrack.quantize import int8_supported
-from napari_siamtrack.sample import make_sample
-from napari_siamtrack.tracker import Tracker
-from napari_siamtrack.weights import load_weights
+from napari_siamtrack.io.sample import make_sample
+from napari_siamtrack.tracking.config import TrackerConfig
+from napari_siamtrack.tracking.device import bf16_supported, resolve_device
+from napari_siamtrack.tracking.quantize import int8_supported
+from napari_siamtrack.tracking.tracker import Tracker
+from napari_siamtrack.tracking.weights import load_weights
 
 #: A fresh process that reports the seconds to import the package, to import the tracker (and torch
 #: with it), and from Tracker() to the first tracked box; then the precision it chose.

@@ -1,6 +1,6 @@
 """napari-siamtrack: draw one box, and a SiamFC+ tracker boxes the target on every other frame.
 
-``from napari_siamtrack import Tracker`` is the public tracking API (see :mod:`napari_siamtrack.tracker`).
+``from napari_siamtrack import Tracker`` is the public tracking API (see :mod:`napari_siamtrack.tracking.tracker`).
 torch is imported only when it is first used, so importing this package (as napari does at start-up)
 stays cheap.
 """
@@ -13,17 +13,17 @@ __version__ = "0.1.0"
 __all__ = ["Tracker", "TrackerConfig", "__version__"]
 
 if TYPE_CHECKING:
-    from .config import TrackerConfig
-    from .tracker import Tracker
+    from .tracking.config import TrackerConfig
+    from .tracking.tracker import Tracker
 
 
 def __getattr__(name: str) -> Any:
     if name == "Tracker":
-        from .tracker import Tracker
+        from .tracking.tracker import Tracker
 
         return Tracker
     if name == "TrackerConfig":
-        from .config import TrackerConfig
+        from .tracking.config import TrackerConfig
 
         return TrackerConfig
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

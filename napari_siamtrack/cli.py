@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .box_csv import BoxRow, write_csv
+from .io.box_csv import BoxRow, write_csv
 
 
 def _box(text: str) -> tuple[float, float, float, float]:
@@ -240,8 +240,8 @@ def _add_field_options(parser, cls, helps: dict[str, str], choices: dict) -> Non
 
 def _tracker(args: argparse.Namespace):
     """The tracker the options ask for."""
-    from .config import TrackerConfig
-    from .tracker import Tracker
+    from .tracking.config import TrackerConfig
+    from .tracking.tracker import Tracker
 
     config = TrackerConfig.preset(args.preset) if args.preset else None
     return Tracker(
@@ -254,7 +254,7 @@ def _tracker(args: argparse.Namespace):
 
 
 def _run_track(args: argparse.Namespace) -> int:
-    from .sources import open_frames
+    from .io.sources import open_frames
 
     with open_frames(args.input) as source:
         tracker = _tracker(args)
@@ -268,7 +268,7 @@ def _track_with_progress(tracker, source, boxes, start: int) -> list[BoxRow]:
     """Track with a progress bar; on Ctrl-C keep (and return) what was tracked so far."""
     from tqdm import tqdm
 
-    from .track_frames import track_forward
+    from .annotation.track_frames import track_forward
 
     rows: list[BoxRow] = []
     with tqdm(total=len(source) - start, unit="frame", desc="tracking", file=sys.stderr) as bar:
@@ -282,7 +282,7 @@ def _track_with_progress(tracker, source, boxes, start: int) -> list[BoxRow]:
 
 
 def _run_convert(args: argparse.Namespace) -> int:
-    from .weights import load_weights, save_weights
+    from .tracking.weights import load_weights, save_weights
 
     loaded = load_weights(args.checkpoint, trust_pickle=args.trust_pickle)
     save_weights(loaded.model, args.out, loaded.tracker_config, loaded.provenance, loaded.int8_ranges)
@@ -291,9 +291,10 @@ def _run_convert(args: argparse.Namespace) -> int:
 
 
 def _run_calibrate(args: argparse.Namespace) -> int:
-    from .quantize import calibrate, calibration_batches
-    from .sequences import find_sequences
-    from .weights import load_weights, save_weights
+    from .io.sequences import find_sequences
+    from .tracking.quantize import calibrate
+    from .tracking.weights import load_weights, save_weights
+    from .training.cache import calibration_batches
 
     loaded = load_weights(args.weights)
     sequences = [s for root in args.data for s in find_sequences(root)]
@@ -310,9 +311,9 @@ def _run_calibrate(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
+    from .io.sample import make_sample, write_video
+    from .io.sources import open_frames
     from .metrics import iou
-    from .sample import make_sample, write_video
-    from .sources import open_frames
 
     args.out.mkdir(parents=True, exist_ok=True)
     sample = make_sample()

@@ -3,7 +3,7 @@ import stat
 
 import pytest
 
-from napari_siamtrack.atomic import atomic_path
+from napari_siamtrack.io.atomic import atomic_path
 
 
 def test_a_new_file_gets_the_usual_permissions(tmp_path):

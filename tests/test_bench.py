@@ -10,7 +10,7 @@ from napari_siamtrack.bench.ope import one_pass, precision_curve, success_curve
 from napari_siamtrack.bench.report import save_plots, tables, write_json
 from napari_siamtrack.bench.suite import run_suite
 from napari_siamtrack.bench.trackers import OpenCVTracker, opencv_available
-from napari_siamtrack.sequences import load_sequence
+from napari_siamtrack.io.sequences import load_sequence
 
 
 class Replay:
@@ -175,8 +175,8 @@ def sequence_folder(tmp_path):
 @pytest.mark.skipif(not opencv_available(), reason="OpenCV contrib is not installed")
 def test_bench_command_writes_table_json_and_plots(tmp_path, sequence_folder, capsys):
     from napari_siamtrack.cli import main
-    from napari_siamtrack.model import SiamFCPlus
-    from napari_siamtrack.weights import save_weights
+    from napari_siamtrack.tracking.model import SiamFCPlus
+    from napari_siamtrack.tracking.weights import save_weights
 
     weights = save_weights(SiamFCPlus(), tmp_path / "w.safetensors")
     out = tmp_path / "bench"

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from napari_siamtrack import box_csv
-from napari_siamtrack.box_csv import COLUMNS, BoxCsvError, BoxRow, read_csv, write_csv
+from napari_siamtrack.io import box_csv
+from napari_siamtrack.io.box_csv import COLUMNS, BoxCsvError, BoxRow, read_csv, write_csv
 
 HEADER = ",".join(COLUMNS)
 

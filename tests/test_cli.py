@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from napari_siamtrack.box_csv import read_csv
 from napari_siamtrack.cli import main
-from napari_siamtrack.model import SiamFCPlus
-from napari_siamtrack.sample import make_sample, write_video
-from napari_siamtrack.weights import save_weights
+from napari_siamtrack.io.box_csv import read_csv
+from napari_siamtrack.io.sample import make_sample, write_video
+from napari_siamtrack.tracking.model import SiamFCPlus
+from napari_siamtrack.tracking.weights import save_weights
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import json
 import pytest
 import torch
 
-from napari_siamtrack.config import PRESETS, TrackerConfig
-from napari_siamtrack.device import DEVICE_ENV, resolve_device
+from napari_siamtrack.tracking.config import PRESETS, TrackerConfig
+from napari_siamtrack.tracking.device import DEVICE_ENV, resolve_device
 
 # --- TrackerConfig ------------------------------------------------------------------------------
 

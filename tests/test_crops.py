@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from napari_siamtrack.crops import covering_region, crop_and_resize
+from napari_siamtrack.tracking.crops import covering_region, crop_and_resize
 
 
 @pytest.mark.parametrize("seed", range(6))

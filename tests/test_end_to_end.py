@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from napari_siamtrack.io.sequences import load_sequence
 from napari_siamtrack.metrics import iou
-from napari_siamtrack.sequences import load_sequence
-from napari_siamtrack.weights import SHIPPED_WEIGHTS
+from napari_siamtrack.tracking.weights import SHIPPED_WEIGHTS
 
 DATA = Path(os.environ.get("SIAMTRACK_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_siamtrack.frames import FrameError, IntensityWindow, check_frame
+from napari_siamtrack.io.frames import FrameError, IntensityWindow, check_frame
 
 H, W = 20, 30
 

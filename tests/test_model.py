@@ -9,9 +9,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from napari_siamtrack.model import CIResNet22, SiamFCPlus, XCorrHead
-from napari_siamtrack.model.backbone import FIRST_CELL_CENTRE, STRIDE
-from napari_siamtrack.model.inference import InferenceBackbone
+from napari_siamtrack.tracking.model import CIResNet22, SiamFCPlus, XCorrHead
+from napari_siamtrack.tracking.model.backbone import FIRST_CELL_CENTRE, STRIDE
+from napari_siamtrack.tracking.model.inference import InferenceBackbone
 
 #: Receptive field of one output cell of CIResNet-22, in input pixels.
 RECEPTIVE_FIELD = 93

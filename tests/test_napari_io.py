@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_siamtrack.box_csv import BoxRow, read_csv, write_csv
-from napari_siamtrack.layer_boxes import TRANSLATE, layer_kwargs, read_boxes, rectangle, unique_boxes
-from napari_siamtrack.napari_contrib import get_boxes_reader, get_video_reader, write_boxes
-from napari_siamtrack.sample import make_sample, write_video
-from napari_siamtrack.sources import open_frames
-from napari_siamtrack.video_array import VideoArray
+from napari_siamtrack.io.box_csv import BoxRow, read_csv, write_csv
+from napari_siamtrack.io.sample import make_sample, write_video
+from napari_siamtrack.io.sources import open_frames
+from napari_siamtrack.io.video_array import VideoArray
+from napari_siamtrack.ui.layer_boxes import TRANSLATE, layer_kwargs, read_boxes, rectangle, unique_boxes
+from napari_siamtrack.ui.napari_contrib import get_boxes_reader, get_video_reader, write_boxes
 
 ROWS = [
     BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True),
@@ -131,7 +131,7 @@ def test_video_array_indexes_like_numpy(video):
 
 
 def test_video_opens_lazily_in_napari(make_napari_viewer_proxy, video, monkeypatch):
-    from napari_siamtrack import sources
+    from napari_siamtrack.io import sources
 
     reads = []
     original = sources.VideoSource._read

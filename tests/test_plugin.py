@@ -23,8 +23,8 @@ def test_npe2_validate_passes():
 
 
 def test_sample_data_matches_the_ground_truth_generator():
-    from napari_siamtrack.napari_contrib import make_sample_data
-    from napari_siamtrack.sample import make_sample
+    from napari_siamtrack.io.sample import make_sample
+    from napari_siamtrack.ui.napari_contrib import make_sample_data
 
     (data, meta, kind), (boxes, box_meta, box_kind) = make_sample_data()
     sample = make_sample()

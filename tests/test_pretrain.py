@@ -13,10 +13,10 @@ import pytest
 import torch
 
 from napari_siamtrack.cli import main
-from napari_siamtrack.model import CIResNet22
+from napari_siamtrack.tracking.model import CIResNet22
+from napari_siamtrack.tracking.weights import load_weights
 from napari_siamtrack.training.pretrain import Student, distillation_loss
 from napari_siamtrack.training.teacher import MobileNetV2Teacher
-from napari_siamtrack.weights import load_weights
 
 
 @pytest.fixture(scope="module")

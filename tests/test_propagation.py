@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from doubles import StepTracker, numbered_frames
 
-from napari_siamtrack.box_csv import BoxRow
-from napari_siamtrack.propagation import (
+from napari_siamtrack.annotation.propagation import (
     PropagationError,
     PropagationRequest,
     Segment,
@@ -15,7 +14,8 @@ from napari_siamtrack.propagation import (
     propagate,
     total_frames,
 )
-from napari_siamtrack.track_table import TrackTable, is_protected
+from napari_siamtrack.annotation.track_table import TrackTable, is_protected
+from napari_siamtrack.io.box_csv import BoxRow
 
 
 def key(frame, track=1, x=10.0, source="manual"):
@@ -201,7 +201,7 @@ class InOrderOnly:
 
 
 def test_backward_reads_blocks_in_file_order(monkeypatch):
-    import napari_siamtrack.propagation as propagation
+    import napari_siamtrack.annotation.propagation as propagation
 
     frames = InOrderOnly(numbered_frames(10))
     monkeypatch.setattr(propagation, "_BACKWARD_BLOCK_BYTES", 3 * 48 * 64 * 2)  # three frames a block

@@ -10,15 +10,15 @@ import torch
 import torch.nn.functional as F
 from skimage import data as images
 
-from napari_siamtrack import device
 from napari_siamtrack.cli import main
-from napari_siamtrack.crops import crop_and_resize
+from napari_siamtrack.io.sample import make_sample
 from napari_siamtrack.metrics import iou
-from napari_siamtrack.model.inference import InferenceBackbone
-from napari_siamtrack.quantize import ENGINE, calibrate, int8_supported, quantized_backbone
-from napari_siamtrack.sample import make_sample
-from napari_siamtrack.tracker import Tracker
-from napari_siamtrack.weights import SHIPPED_WEIGHTS, load_weights, save_weights
+from napari_siamtrack.tracking import device
+from napari_siamtrack.tracking.crops import crop_and_resize
+from napari_siamtrack.tracking.model.inference import InferenceBackbone
+from napari_siamtrack.tracking.quantize import ENGINE, calibrate, int8_supported, quantized_backbone
+from napari_siamtrack.tracking.tracker import Tracker
+from napari_siamtrack.tracking.weights import SHIPPED_WEIGHTS, load_weights, save_weights
 
 needs_engine = pytest.mark.skipif(
     ENGINE not in torch.backends.quantized.supported_engines, reason="torch has no oneDNN int8 engine"
@@ -117,7 +117,7 @@ def test_int8_needs_the_standard_backbone():
     """A network with another backbone has nothing to quantise: int8 is refused, auto falls back."""
     from analytic import AnalyticFeatures
 
-    from napari_siamtrack.model import SiamFCPlus
+    from napari_siamtrack.tracking.model import SiamFCPlus
 
     model = SiamFCPlus(backbone=AnalyticFeatures())
     with pytest.raises(ValueError, match="calibrat"):

@@ -6,7 +6,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from napari_siamtrack.sequences import SequenceError, find_sequences, load_sequence, read_groundtruth
+from napari_siamtrack.io.sequences import SequenceError, find_sequences, load_sequence, read_groundtruth
 
 
 def _frames(folder, n: int, grey: bool = False) -> None:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import tifffile
 
-from napari_siamtrack import sources
-from napari_siamtrack.sources import (
+from napari_siamtrack.io import sources
+from napari_siamtrack.io.sources import (
     FolderSource,
     FrameSourceError,
     TiffSource,

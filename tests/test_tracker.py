@@ -13,11 +13,11 @@ import torch
 from analytic import AnalyticFeatures, textured_sequence
 from torch import nn
 
-from napari_siamtrack.config import TrackerConfig
-from napari_siamtrack.frames import FrameError
+from napari_siamtrack.io.frames import FrameError
 from napari_siamtrack.metrics import iou
-from napari_siamtrack.model import SiamFCPlus
-from napari_siamtrack.tracker import BoxError, Tracker
+from napari_siamtrack.tracking.config import TrackerConfig
+from napari_siamtrack.tracking.model import SiamFCPlus
+from napari_siamtrack.tracking.tracker import BoxError, Tracker
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -412,7 +412,7 @@ def test_importing_tracker_imports_torch() -> None:
 
 def test_score_maps_are_upsampled_bicubically() -> None:
     """The tracker's matrix form of the upsampling equals torch's bicubic interpolation."""
-    from napari_siamtrack.tracker import _bicubic_matrix
+    from napari_siamtrack.tracking.tracker import _bicubic_matrix
 
     maps = torch.randn(6, 1, 17, 17)
     a = _bicubic_matrix(17, 257)

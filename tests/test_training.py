@@ -13,14 +13,14 @@ from safetensors.torch import load_file
 
 from napari_siamtrack import Tracker
 from napari_siamtrack.cli import main
-from napari_siamtrack.sequences import Sequence, load_sequence
+from napari_siamtrack.io.sequences import Sequence, load_sequence
+from napari_siamtrack.tracking.weights import load_weights
 from napari_siamtrack.training import cache as cache_module
 from napari_siamtrack.training.augment import motion_blur
 from napari_siamtrack.training.cache import CropCache, build_cache
 from napari_siamtrack.training.losses import balanced_logistic, contrastive
 from napari_siamtrack.training.network import TrainingNet
 from napari_siamtrack.training.pairs import Augmentation, PairDataset
-from napari_siamtrack.weights import load_weights
 
 STILL = Augmentation(0, 0, 0, 0, color=0, gray=0, blur=0)  # no augmentation at all
 

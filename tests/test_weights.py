@@ -11,11 +11,11 @@ import pytest
 import safetensors.torch
 import torch
 
-from napari_siamtrack import weights as weights_mod
-from napari_siamtrack.config import TrackerConfig
-from napari_siamtrack.model import SiamFCPlus, XCorrHead
-from napari_siamtrack.tracker import Tracker
-from napari_siamtrack.weights import WeightsError, load_weights, save_weights
+from napari_siamtrack.tracking import weights as weights_mod
+from napari_siamtrack.tracking.config import TrackerConfig
+from napari_siamtrack.tracking.model import SiamFCPlus, XCorrHead
+from napari_siamtrack.tracking.tracker import Tracker
+from napari_siamtrack.tracking.weights import WeightsError, load_weights, save_weights
 
 OTB2015 = TrackerConfig.preset("otb2015")
 

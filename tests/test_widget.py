@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from doubles import StepTracker, numbered_frames
 
-from napari_siamtrack.box_csv import BoxRow, read_csv
-from napari_siamtrack.layer_boxes import layer_kwargs, rectangle
+from napari_siamtrack.io.box_csv import BoxRow, read_csv
+from napari_siamtrack.ui.layer_boxes import layer_kwargs, rectangle
 from napari_siamtrack.ui.widget import PropagateWidget
 
 

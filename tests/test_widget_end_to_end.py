@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 from test_widget import rows_of, run
 
-from napari_siamtrack.box_csv import read_csv
-from napari_siamtrack.layer_boxes import rectangle
+from napari_siamtrack.io.box_csv import read_csv
+from napari_siamtrack.io.sample import make_sample
 from napari_siamtrack.metrics import iou
-from napari_siamtrack.sample import make_sample
+from napari_siamtrack.ui.layer_boxes import rectangle
 from napari_siamtrack.ui.widget import PropagateWidget
 
 

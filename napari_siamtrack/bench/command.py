@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..sequences import find_sequences
+from ..io.sequences import find_sequences
 from .report import save_plots, tables, write_json
 from .suite import run_suite
 from .trackers import OPENCV_TRACKERS, OpenCVTracker, SiamTracker, opencv_available

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..sequences import Sequence
+from ..io.sequences import Sequence
 from .effort import assisted_effort, interpolation_effort
-from .ope import PRECISION_AT, PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS, one_pass, precision_curve, success_curve
+from .ope import (
+    PRECISION_AT,
+    PRECISION_THRESHOLDS,
+    SUCCESS_THRESHOLDS,
+    one_pass,
+    precision_curve,
+    success_curve,
+)
 
 TAUS = (0.5, 0.7)
 

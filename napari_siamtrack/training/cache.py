@@ -11,12 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from ..sequences import Sequence
+from ..io.sequences import Sequence
+from ..tracking.config import TrackerConfig
 
 _VERSION = 1
 
@@ -84,7 +87,7 @@ def crop_around_box(
     """The search-scale crop (instance_size square, uint8) centred on ``box`` (0-based x, y, w, h)."""
     import torch
 
-    from ..crops import crop_and_resize
+    from ..tracking.crops import crop_and_resize
 
     x, y, w, h = (float(v) for v in box)
     p = context_amount * (w + h)
@@ -113,3 +116,26 @@ def _key(sequences, exemplar_size, instance_size, context_amount) -> str:
     for seq in sequences:
         parts.append(f"{seq.frames[0].parent}:{len(seq)}:{np.nansum(seq.boxes):.3f}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def calibration_batches(
+    sequences: list[Sequence], frames: int = 256, seed: int = 0, config: TrackerConfig | None = None,
+    batch: int = 8,
+) -> Iterator[torch.Tensor]:
+    """What the tracker feeds its backbone, from ``frames`` annotated frames drawn at random: search
+    crops centred on the box, then the template crops inside them (the centre ``exemplar_size`` px)."""
+    c = config or TrackerConfig()
+    items = [(seq, i) for seq in sequences for i in np.flatnonzero(seq.valid)]
+    if not items:
+        raise ValueError("the calibration sequences have no annotated frames")
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(len(items), size=min(frames, len(items)), replace=False)
+    lo = (c.instance_size - c.exemplar_size) // 2
+    for start in range(0, len(chosen), batch):
+        crops = np.stack([
+            crop_around_box(seq.read(i), seq.boxes[i], c.exemplar_size, c.instance_size, c.context_amount)
+            for seq, i in (items[j] for j in chosen[start:start + batch])
+        ])
+        search = torch.from_numpy(crops).permute(0, 3, 1, 2).float()
+        yield search
+        yield search[:, :, lo:lo + c.exemplar_size, lo:lo + c.exemplar_size]

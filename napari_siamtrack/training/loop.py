@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..atomic import atomic_path
-from ..device import bf16_supported, resolve_device
-from ..sequences import find_sequences
-from ..weights import LoadedWeights, load_weights, save_weights
+from ..io.atomic import atomic_path
+from ..io.sequences import find_sequences
+from ..tracking.device import bf16_supported, resolve_device
+from ..tracking.weights import LoadedWeights, load_weights, save_weights
 from .cache import build_cache
 from .losses import balanced_logistic, contrastive
 from .network import TrainingNet

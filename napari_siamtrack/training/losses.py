@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..model.head import XCorrHead
+from ..tracking.model.head import XCorrHead
 
 
 def balanced_logistic(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

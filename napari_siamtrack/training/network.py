@@ -15,7 +15,7 @@ import copy
 import torch
 from torch import nn
 
-from ..model import SiamFCPlus, XCorrHead
+from ..tracking.model import SiamFCPlus, XCorrHead
 
 
 class TrainingNet(nn.Module):

@@ -26,11 +26,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..atomic import atomic_path
-from ..device import bf16_supported, resolve_device
-from ..model import CIResNet22, SiamFCPlus, XCorrHead
-from ..sequences import find_sequences
-from ..weights import save_weights
+from ..io.atomic import atomic_path
+from ..io.sequences import find_sequences
+from ..tracking.device import bf16_supported, resolve_device
+from ..tracking.model import CIResNet22, SiamFCPlus, XCorrHead
+from ..tracking.weights import save_weights
 from .augment import blur, grey, jitter_colour, motion_blur
 from .settings import PretrainSettings
 from .teacher import CHANNELS, KNOWN_SHA256, MobileNetV2Teacher, find_teacher_file, sha256

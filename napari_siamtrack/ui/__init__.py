@@ -1,1 +1,2 @@
-"""The napari side: the Propagate dock widget and the boxes layer it keeps consistent."""
+"""The napari side: the npe2 contributions (readers, writer, sample), the Propagate dock widget, and
+the boxes layer it keeps consistent. The only subpackage that imports napari or Qt."""

@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 from napari.layers import Shapes
 
-from ..box_csv import BoxRow
-from ..layer_boxes import (
+from ..annotation.track_table import TrackTable
+from ..io.box_csv import BoxRow
+from .layer_boxes import (
     DEFAULT_THRESHOLD,
     FEATURES,
     NEW_BOX,
@@ -26,7 +27,6 @@ from ..layer_boxes import (
     style,
     unique_boxes,
 )
-from ..track_table import TrackTable
 
 
 class BoxesLayer:

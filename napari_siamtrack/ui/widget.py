@@ -16,9 +16,9 @@ from napari.layers import Image, Shapes
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info, show_warning
 
-from ..layer_boxes import DEFAULT_THRESHOLD, layer_kwargs, protected
-from ..propagation import PropagationError, PropagationRequest, plan, propagate, total_frames
+from ..annotation.propagation import PropagationError, PropagationRequest, plan, propagate, total_frames
 from .boxes_layer import BoxesLayer
+from .layer_boxes import DEFAULT_THRESHOLD, layer_kwargs, protected
 
 #: Seconds between two merges of tracker output into the layer while a propagation runs.
 MERGE_INTERVAL = 0.3
@@ -26,7 +26,7 @@ MERGE_INTERVAL = 0.3
 
 def shipped_tracker():
     """The SiamFC+ tracker with the shipped weights (torch is imported here, not at napari start-up)."""
-    from ..tracker import Tracker
+    from ..tracking.tracker import Tracker
 
     return Tracker()
 
@@ -225,7 +225,7 @@ class PropagateWidget(Container):
         return frames, binding, segments
 
     def _track(self, frames, segments):
-        """Runs in the worker thread: yields :class:`~napari_siamtrack.propagation.Progress` per frame."""
+        """Runs in the worker thread: yields :class:`~napari_siamtrack.annotation.propagation.Progress` per frame."""
         yield from propagate(self.tracker_factory(), frames, segments)
 
     def _on_progress(self, progress) -> None:
@@ -302,8 +302,8 @@ class PropagateWidget(Container):
     # --- export ----------------------------------------------------------------------------------
 
     def export(self, path) -> str:
-        """Write every box of the chosen layer to ``path`` (see :mod:`napari_siamtrack.box_csv`)."""
-        from ..napari_contrib import write_boxes
+        """Write every box of the chosen layer to ``path`` (see :mod:`napari_siamtrack.io.box_csv`)."""
+        from .napari_contrib import write_boxes
 
         layer = self.binding().layer
         data, meta, _ = layer.as_layer_data_tuple()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .box_csv import BoxRow
+from ..io.box_csv import BoxRow
 
 FEATURES = ("track_id", "frame", "score", "source", "keyframe")
 DECIMALS = 3

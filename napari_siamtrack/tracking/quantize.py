@@ -4,7 +4,7 @@ Weights are quantised per output channel when the network is built; activations 
 those come from calibration: :func:`calibrate` runs the backbone over real crops and records, for
 every activation the int8 network quantises, the range a histogram observer chose for it (the range
 that minimises the quantisation error). The ranges are stored with the weights (see
-:mod:`napari_siamtrack.weights`) and :func:`quantized_backbone` rebuilds the same int8 network from
+:mod:`napari_siamtrack.tracking.weights`) and :func:`quantized_backbone` rebuilds the same int8 network from
 them in a fraction of a second, without any data. The kernels are oneDNN's
 (``torch.backends.quantized.engine = "onednn"``), which use the full 8-bit activation range on VNNI
 hardware.
@@ -17,7 +17,6 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
-import numpy as np
 import torch
 from torch import nn
 from torch.ao.quantization import QConfig, convert, prepare
@@ -28,10 +27,8 @@ from torch.ao.quantization.observer import (
     PerChannelMinMaxObserver,
 )
 
-from .config import TrackerConfig
 from .model import CIResNet22
 from .model.inference import InferenceBackbone
-from .sequences import Sequence
 
 ENGINE = "onednn"
 
@@ -53,31 +50,6 @@ def calibrate(backbone: CIResNet22, batches: Iterable[torch.Tensor]) -> dict[str
         scale, zero_point = (float(v) for v in observer.calculate_qparams())
         ranges[name] = ((observer.quant_min - zero_point) * scale, (observer.quant_max - zero_point) * scale)
     return ranges
-
-
-def calibration_batches(
-    sequences: list[Sequence], frames: int = 256, seed: int = 0, config: TrackerConfig | None = None,
-    batch: int = 8,
-) -> Iterator[torch.Tensor]:
-    """What the tracker feeds its backbone, from ``frames`` annotated frames drawn at random: search
-    crops centred on the box, then the template crops inside them (the centre ``exemplar_size`` px)."""
-    from .training.cache import crop_around_box
-
-    c = config or TrackerConfig()
-    items = [(seq, i) for seq in sequences for i in np.flatnonzero(seq.valid)]
-    if not items:
-        raise ValueError("the calibration sequences have no annotated frames")
-    rng = np.random.default_rng(seed)
-    chosen = rng.choice(len(items), size=min(frames, len(items)), replace=False)
-    lo = (c.instance_size - c.exemplar_size) // 2
-    for start in range(0, len(chosen), batch):
-        crops = np.stack([
-            crop_around_box(seq.read(i), seq.boxes[i], c.exemplar_size, c.instance_size, c.context_amount)
-            for seq, i in (items[j] for j in chosen[start:start + batch])
-        ])
-        search = torch.from_numpy(crops).permute(0, 3, 1, 2).float()
-        yield search
-        yield search[:, :, lo:lo + c.exemplar_size, lo:lo + c.exemplar_size]
 
 
 def quantized_backbone(backbone: CIResNet22, ranges: Mapping[str, tuple[float, float]]) -> nn.Module:

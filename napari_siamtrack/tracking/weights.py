@@ -1,6 +1,6 @@
 """Model weights: the project's safetensors format, and the published SiamDW checkpoint layout.
 
-The project's format is a ``.safetensors`` file of the :class:`~napari_siamtrack.model.SiamFCPlus`
+The project's format is a ``.safetensors`` file of the :class:`~napari_siamtrack.tracking.model.SiamFCPlus`
 state dict with string metadata:
 
 ============== ===============================================================
@@ -11,7 +11,7 @@ state dict with string metadata:
 ``head``       JSON: ``{"out_scale": 0.1, "learned": true | false}``
 ``tracker``    JSON: tracker hyperparameters (:class:`TrackerConfig` fields), may be ``{}``
 ``provenance`` JSON: free-form (data, steps, hardware, source file …)
-``int8_ranges`` optional JSON: ``{activation: [low, high]}`` from :func:`~napari_siamtrack.quantize.calibrate`
+``int8_ranges`` optional JSON: ``{activation: [low, high]}`` from :func:`~napari_siamtrack.tracking.quantize.calibrate`
 ============== ===============================================================
 
 SiamDW's ``CIResNet22.pth`` is a (possibly legacy-format) torch pickle of a state dict with keys
@@ -33,7 +33,7 @@ from typing import Any
 
 import torch
 
-from .atomic import atomic_path
+from ..io.atomic import atomic_path
 from .config import TrackerConfig
 from .model import SiamFCPlus, XCorrHead
 
@@ -41,7 +41,7 @@ FORMAT = "napari-siamtrack-weights"
 VERSION = "1"
 ARCHITECTURE = "siamfc+/ciresnet22"
 #: The weights the package ships (``napari_siamtrack/weights`` links to ``weights/`` in the repository).
-SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "weights" / "siamfc_ciresnet22.safetensors"
+SHIPPED_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "siamfc_ciresnet22.safetensors"
 
 _OFFICIAL_PREFIXES = {"features.features.": "backbone.", "connect_model.loc_adjust.": "head.adjust."}
 

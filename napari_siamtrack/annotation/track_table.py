@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from .box_csv import BoxRow
+from ..io.box_csv import BoxRow
 
 
 def is_protected(row: BoxRow) -> bool:
@@ -18,7 +18,7 @@ def is_protected(row: BoxRow) -> bool:
 
 
 class TrackTable:
-    """At most one box per (track_id, frame); rows are :class:`~napari_siamtrack.box_csv.BoxRow`."""
+    """At most one box per (track_id, frame); rows are :class:`~napari_siamtrack.io.box_csv.BoxRow`."""
 
     def __init__(self, rows: Iterable[BoxRow] = ()) -> None:
         self._rows: dict[tuple[int, int], BoxRow] = {}

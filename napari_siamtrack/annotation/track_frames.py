@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from .box_csv import BoxRow
-from .sources import FrameSource
+from ..io.box_csv import BoxRow
+from ..io.sources import FrameSource
 
 
 class TrackingError(ValueError):

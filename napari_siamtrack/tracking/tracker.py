@@ -12,7 +12,7 @@ Several targets (one batched forward pass per frame)::
     boxes, scores = t.update(frame1)   # boxes: (K, 4) float array, scores: (K,) float array
 
 Boxes are 0-based pixel coordinates: x is the column and y the row of the top-left corner, so a box
-``(0, 0, W, H)`` covers a W x H frame exactly. Colour frames are RGB; see :mod:`napari_siamtrack.frames`
+``(0, 0, W, H)`` covers a W x H frame exactly. Colour frames are RGB; see :mod:`napari_siamtrack.io.frames`
 for every frame type accepted and how its intensities are scaled.
 
 Per frame: crop each target's search region at ``num_scales`` scales, correlate with the target's
@@ -41,10 +41,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..io.frames import FrameError, IntensityWindow, check_frame
 from .config import TrackerConfig
 from .crops import covering_region, crop_and_resize
 from .device import bf16_supported, resolve_device, resolve_precision
-from .frames import FrameError, IntensityWindow, check_frame
 from .model import CIResNet22, SiamFCPlus
 from .model.inference import InferenceBackbone
 from .weights import load_weights
@@ -87,7 +87,7 @@ class Tracker:
     ) -> None:
         """``weights``: a weights file (``None``: the shipped weights). ``config``: tracker settings
         (``None``: those stored with the weights, else the defaults). ``precision``: see
-        :func:`~napari_siamtrack.device.resolve_precision`."""
+        :func:`~napari_siamtrack.tracking.device.resolve_precision`."""
         loaded = load_weights(weights, trust_pickle=trust_pickle)
         config = config or loaded.tracker_config or TrackerConfig()
         self._setup(loaded.model, device, config, precision, loaded.int8_ranges)
@@ -103,7 +103,7 @@ class Tracker:
         int8_ranges: dict[str, tuple[float, float]] | None = None,
     ) -> Tracker:
         """A tracker around an existing network (e.g. an untrained one). A CIResNet-22 backbone is
-        copied (folded for inference) here; ``int8_ranges`` come from :func:`~napari_siamtrack.quantize.calibrate`."""
+        copied (folded for inference) here; ``int8_ranges`` come from :func:`~napari_siamtrack.tracking.quantize.calibrate`."""
         tracker = cls.__new__(cls)
         tracker._setup(model, device, config or TrackerConfig(), precision, int8_ranges)
         tracker.provenance = {}

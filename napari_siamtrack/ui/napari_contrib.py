@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .box_csv import COLUMNS, read_csv, write_csv
-from .sources import VIDEO_SUFFIXES
+from ..io.box_csv import COLUMNS, read_csv, write_csv
+from ..io.sources import VIDEO_SUFFIXES
 
 
 def get_video_reader(path):
@@ -16,8 +16,8 @@ def get_video_reader(path):
 
 
 def read_video(path) -> list[tuple]:
-    from .sources import open_frames
-    from .video_array import VideoArray
+    from ..io.sources import open_frames
+    from ..io.video_array import VideoArray
 
     video = VideoArray(open_frames(path))
     meta = {
@@ -30,7 +30,7 @@ def read_video(path) -> list[tuple]:
 
 
 def get_boxes_reader(path):
-    """napari reader hook: a box CSV (see :mod:`napari_siamtrack.box_csv`) as a boxes layer. Any other
+    """napari reader hook: a box CSV (see :mod:`napari_siamtrack.io.box_csv`) as a boxes layer. Any other
     CSV is left to other readers."""
     if not isinstance(path, (str, Path)) or not str(path).lower().endswith(".csv"):
         return None
@@ -64,9 +64,9 @@ def write_boxes(path: str, data: list, attributes: dict) -> list[str]:
 
 def make_sample_data() -> list[tuple]:
     """The synthetic sample video (T, H, W, 3), and a boxes layer with the target's box on frame 0."""
-    from .box_csv import BoxRow
+    from ..io.box_csv import BoxRow
+    from ..io.sample import make_sample
     from .layer_boxes import layer_kwargs
-    from .sample import make_sample
 
     sample = make_sample()
     kwargs = layer_kwargs(

@@ -3,7 +3,7 @@
 
 The rules, for each track:
 
-- A *keyframe* is a protected box (see :mod:`napari_siamtrack.track_table`). Tracking starts from a keyframe
+- A *keyframe* is a protected box (see :mod:`napari_siamtrack.annotation.track_table`). Tracking starts from a keyframe
   and fills the frames up to, not including, the track's next keyframe in the direction of travel, so a
   keyframe is never tracked over.
 - ``start_from="frame"`` starts from the keyframes on the current frame. ``until="end"`` then carries on
@@ -24,7 +24,7 @@ from itertools import groupby
 
 import numpy as np
 
-from .box_csv import BoxRow
+from ..io.box_csv import BoxRow
 from .track_table import TrackTable
 
 DIRECTIONS = ("forward", "backward", "both")
@@ -183,8 +183,8 @@ def propagate(tracker, frames, segments: Sequence[Segment]) -> Iterator[Progress
     """Track every segment; yield one :class:`Progress` per tracked frame.
 
     ``tracker`` has ``init(frame, boxes)``, ``update(frame) -> (boxes, scores)`` and
-    ``select_targets(indices)`` (see :class:`~napari_siamtrack.tracker.Tracker`). ``frames`` is indexable
-    by frame number (a NumPy, dask or :class:`~napari_siamtrack.video_array.VideoArray` stack); when it has
+    ``select_targets(indices)`` (see :class:`~napari_siamtrack.tracking.tracker.Tracker`). ``frames`` is indexable
+    by frame number (a NumPy, dask or :class:`~napari_siamtrack.io.video_array.VideoArray` stack); when it has
     ``iter_frames(start, stop)`` that is used to read frames in order. Stopping the iteration stops the
     work at once; every row yielded so far is final.
     """

@@ -11,7 +11,7 @@ Two exact rewrites:
   1x1 convolutions after each 3x3 one then run on (n - 2)^2 instead of n^2 cells.
 
 Inputs must have odd sides (the tracker's 127 and 255 are), as the stem rewrite relies on it.
-The module is written for eager-mode quantisation (:mod:`napari_siamtrack.quantize`): each
+The module is written for eager-mode quantisation (:mod:`napari_siamtrack.tracking.quantize`): each
 convolution is one fused module with what follows it (ReLU; or residual addition and ReLU), and quant /
 dequant stubs mark the ends. All of these are plain float operations until the network is quantised.
 """
