@@ -109,6 +109,11 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         "VNNI when the weights are calibrated, else bf16 where the hardware runs it natively, else fp32)",
     )
     parser.add_argument("--trust-pickle", action="store_true", help=_TRUST_HELP)
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
+        help="change one tracker setting (a TrackerConfig field, e.g. target_model=0) on top of the "
+        "weights' stored settings or the --preset; repeat for several",
+    )
 
 
 #: Help for the options of ``train``, one per field of TrainSettings and of Augmentation.
@@ -129,6 +134,8 @@ _SETTINGS_HELP = {
     "margin": "margin of the contrastive loss",
     "frame_range": "largest distance in frames between a pair's template and search frame",
     "radius": "radius (L1, in score cells) of the positive label around the target",
+    "frozen": "backbone modules to keep as they are, comma-separated (conv1, bn1, layer1, layer2), e.g. "
+    "to fine-tune only the last stage of a pretrained backbone",
     "workers": "data loading processes (0: load in the main process)",
     "seed": "random seed of the initial weights and of the pair sampling",
     "device": "cpu, cuda, cuda:N or mps (default: $NAPARI_SIAMTRACK_DEVICE, else the best)",
@@ -238,12 +245,33 @@ def _add_field_options(parser, cls, helps: dict[str, str], choices: dict) -> Non
         )
 
 
+def _setting(text: str) -> tuple[str, object]:
+    """``NAME=VALUE`` of a ``--set`` option, the value typed like the TrackerConfig field."""
+    from .tracking.config import TrackerConfig
+
+    name, sep, value = text.partition("=")
+    defaults = TrackerConfig().to_dict()
+    if not sep or name not in defaults:
+        raise ValueError(f"--set {text}: expected NAME=VALUE with NAME one of {', '.join(defaults)}")
+    kind = type(defaults[name])
+    try:
+        return name, kind(value)
+    except ValueError:
+        raise ValueError(f"--set {text}: {value!r} is not a valid {kind.__name__}") from None
+
+
 def _tracker(args: argparse.Namespace):
     """The tracker the options ask for."""
     from .tracking.config import TrackerConfig
     from .tracking.tracker import Tracker
 
     config = TrackerConfig.preset(args.preset) if args.preset else None
+    if args.settings:
+        from .tracking.weights import load_weights
+
+        if config is None:
+            config = load_weights(args.weights, trust_pickle=args.trust_pickle).tracker_config or TrackerConfig()
+        config = TrackerConfig.from_dict({**config.to_dict(), **dict(map(_setting, args.settings))})
     return Tracker(
         args.weights,
         device=args.device,

@@ -10,6 +10,9 @@ from .report import save_plots, tables, write_json
 from .suite import run_suite
 from .trackers import OPENCV_TRACKERS, OpenCVTracker, SiamTracker, opencv_available
 
+#: The two fixed halves of a sequence set that cross-validation chooses on and reports on.
+HALVES = ("A", "B")
+
 
 def add_arguments(bench: argparse.ArgumentParser) -> None:
     bench.add_argument("data", type=Path, nargs="+", help="sequence folders, or folders of them")
@@ -26,6 +29,11 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
                        help="also measure labelling effort (interpolation, and assisted by this tracker "
                        "and by CSRT) at IoU 0.5 and 0.7")
     bench.add_argument("--threads", type=int, help="CPU threads for torch and OpenCV")
+    bench.add_argument(
+        "--half", choices=HALVES,
+        help="only one of two fixed halves of the sequences (sorted by name, alternating: A takes the "
+        "1st, 3rd, …): report a setting chosen on the other half (benchmarks/crossval.py)",
+    )
 
 
 def run(args: argparse.Namespace, make_tracker) -> int:
@@ -37,6 +45,8 @@ def run(args: argparse.Namespace, make_tracker) -> int:
             raise ValueError(f"no such sequence(s): {', '.join(sorted(unknown))}")
         sequences = [s for s in sequences if s.name in args.sequences]
     sequences = [s for s in sequences if s.name not in args.exclude]
+    if args.half:
+        sequences = half(sequences, args.half)
     if not sequences:
         raise ValueError("no sequences left to benchmark")
     baselines = _baselines(args.baselines)
@@ -70,6 +80,12 @@ def run(args: argparse.Namespace, make_tracker) -> int:
         print("matplotlib is not installed: no plots (pip install 'napari-siamtrack[bench]')")
     print(f"wrote {args.out / 'report.json'}, {args.out / 'table.txt'}" + "".join(f", {p}" for p in plots))
     return 0
+
+
+def half(sequences: list, which: str) -> list:
+    """Half ``which`` ("A" or "B") of ``sequences``: sorted by name, A the 1st, 3rd, …, B the others."""
+    ordered = sorted(sequences, key=lambda s: s.name)
+    return ordered[HALVES.index(which) :: 2]
 
 
 def _baselines(asked: list[str] | None) -> list[str]:

@@ -47,6 +47,7 @@ from .crops import covering_region, crop_and_resize
 from .device import bf16_supported, resolve_device, resolve_precision
 from .model import CIResNet22, SiamFCPlus
 from .model.inference import InferenceBackbone
+from .target_model import CorrelationFilter, FilterState
 from .weights import load_weights
 
 
@@ -71,6 +72,9 @@ class _State:
     min_sizes: torch.Tensor  # (K, 2)
     search: torch.Tensor  # (K,) side of the search region in frame pixels
     search_limits: torch.Tensor  # (K, 2) min, max of ``search``
+    filters: FilterState | None  # the online target models (None: off)
+    misses: np.ndarray  # (K,) frames in a row scoring below ``redetect_below``
+    distractors: torch.Tensor  # (K, C, h, w) running average of look-alikes' features (0: none seen)
     single: bool
 
 
@@ -138,19 +142,30 @@ class Tracker:
         self._window = (hann / hann.sum()).to(self.device)
         self._up_size = up
         self._upsample = _bicubic_matrix(c.score_size, up).to(self.device)
+        self._filter = None
+        if c.target_model > 0:
+            self._filter = CorrelationFilter(
+                c.score_size + 4, c.target_model_channels, c.target_model_sigma, device=self.device
+            )
 
     @property
     def num_targets(self) -> int:
         return 0 if self._state is None else int(self._state.centres.shape[0])
 
     @torch.inference_mode()
-    def init(self, frame: np.ndarray, box) -> None:
-        """Start tracking ``box`` (x, y, w, h), or several boxes (K, 4), on ``frame``."""
+    def init(self, frame: np.ndarray, box, examples=None) -> None:
+        """Start tracking ``box`` (x, y, w, h), or several boxes (K, 4), on ``frame``.
+
+        ``examples``: more views of the target(s) that the online target model learns from before the
+        first update (e.g. the other keyframes of a track), as ``(frame, box)`` pairs: a list of pairs
+        for a single box, or one such list per box (an empty list for none). They change nothing when
+        the target model is off (``TrackerConfig.target_model`` 0)."""
         frame = check_frame(frame)
         height, width = frame.shape[:2]
         boxes = np.asarray(box, dtype=np.float64)
         single = boxes.ndim == 1
         boxes = _check_boxes(boxes[None] if single else boxes, width, height)
+        per_target = _examples_per_target(examples, len(boxes), single)
         c = self.config
         window = IntensityWindow.for_frame(frame)
         fill = self._to_tensor(window.apply(frame)).mean(dim=(1, 2))
@@ -160,6 +175,11 @@ class Tracker:
         search = template_side * (c.instance_size / c.exemplar_size)
         crops = self._crops(frame, window, fill, centres, template_side, c.exemplar_size)
         templates = self._embed_templates(crops)
+        filters = None
+        if self._filter is not None:
+            crops = self._crops(frame, window, fill, centres, search, c.instance_size)
+            middle = torch.full((len(boxes), 2), (self._filter.size - 1) / 2)
+            filters = self._filter.init(self._search_features(crops, 1), middle)
         self._state = _State(
             frame_hw=(height, width),
             window=window,
@@ -173,8 +193,39 @@ class Tracker:
             min_sizes=torch.clamp(sizes, max=c.min_box_size),
             search=search,
             search_limits=torch.stack((0.2 * search, 5.0 * search), dim=1),
+            filters=filters,
+            misses=np.zeros(len(boxes), dtype=np.int64),
+            distractors=torch.zeros_like(templates),
             single=single,
         )
+        if filters is not None:
+            self._learn_examples(per_target)
+
+    def _learn_examples(self, per_target: list[list]) -> None:
+        """Train each target model on its extra examples: all views, the first included, weigh the same."""
+        s, c = self._state, self.config
+        k = len(per_target)
+        middle = torch.full((k, 2), (self._filter.size - 1) / 2)
+        for i in range(max(map(len, per_target), default=0)):
+            frames = [pairs[i] if i < len(pairs) else None for pairs in per_target]
+            chosen = [j for j, pair in enumerate(frames) if pair is not None]
+            crops = []
+            for j in chosen:
+                frame, box = frames[j]
+                frame = check_frame(frame)
+                if frame.shape[:2] != s.frame_hw:
+                    raise FrameError(f"example frame size {frame.shape[:2]} differs from the first frame's {s.frame_hw}")
+                (box,) = _check_boxes(np.asarray(box, dtype=np.float64)[None], s.frame_hw[1], s.frame_hw[0])
+                size = torch.as_tensor(box[None, 2:])
+                side = self._template_sides(size) * (c.instance_size / c.exemplar_size)
+                crops.append(self._crops(frame, s.window, s.fill, torch.as_tensor(box[None, :2]) + size / 2, side,
+                                         c.instance_size))
+            learned = self._search_features(torch.cat(crops), 1).float()
+            features = learned.new_zeros((k, *learned.shape[1:]))
+            features[chosen] = learned
+            rates = torch.zeros(k)
+            rates[chosen] = 1.0 / (i + 2)  # the running mean of 1 + (i + 1) views
+            self._filter.update(s.filters, features, middle, rates.to(self.device))
 
     @torch.inference_mode()
     def update(self, frame: np.ndarray):
@@ -195,8 +246,18 @@ class Tracker:
         ahead = torch.minimum((s.centres + c.motion * s.motions).clamp_min(0.0), limits)
         crop_centres = ahead.repeat_interleave(n, dim=0)
         crops = self._crops(frame, s.window, s.fill, crop_centres, sides, c.instance_size)
-        response = self._respond(s.templates, crops)
-        up = self._upsample @ response.float() @ self._upsample.T  # bicubic, as two small products
+        features = self._search_features(crops, n)
+        with self._autocast(self.precision):
+            response = self.model.head(s.templates, features).float()
+            # Look-alikes seen so far push the template matched away from them; the score reported
+            # stays that of the plain template, so that it means the same with or without them.
+            located = self.model.head(s.templates - c.distractor * s.distractors, features).float() \
+                if c.distractor > 0 else response
+        if s.filters is not None:  # the target model votes, centred so that 0.5 is neutral
+            learned = c.target_model * (self._filter.respond(s.filters, features)[:, None, 2:-2, 2:-2]
+                                        .clamp(0.0, 1.0) - 0.5)
+            response, located = response + learned, located + learned
+        up = self._upsample @ located @ self._upsample.T  # bicubic, as two small products
         up = up.reshape(k, n, self._up_size, self._up_size)
 
         best = (up.amax(dim=(2, 3)) * self._penalties).argmax(dim=1)  # (K,)
@@ -206,6 +267,9 @@ class Tracker:
         norm = norm / norm.sum(dim=1, keepdim=True).clamp_min(1e-12)
         blended = (1 - c.window_influence) * norm + c.window_influence * self._window.reshape(1, -1)
         peak = blended.argmax(dim=1)
+        if located is not response:
+            plain = response.reshape(k, n, *response.shape[-2:])[torch.arange(k, device=up.device), best]
+            flat = (self._upsample @ plain @ self._upsample.T).reshape(k, -1)
         score = torch.sigmoid(flat.gather(1, peak[:, None])[:, 0]).double().cpu().numpy()
         best, peak = best.cpu(), peak.cpu()
         rows, cols = peak // self._up_size, peak % self._up_size
@@ -221,7 +285,16 @@ class Tracker:
         centres = torch.minimum(centres.clamp_min(0.0), limits)
         trusted = torch.from_numpy(score >= c.motion_min_score)[:, None]
         s.motions = torch.where(trusted, centres - s.centres, 0.0)
+        if c.distractor > 0:
+            self._remember_distractors(located.reshape(k, n, *located.shape[-2:]), features, best, rows, cols)
+        jumped = self._redetect(frame, centres, score) if c.redetect_after > 0 else np.zeros(k, bool)
         s.centres = centres
+        if s.filters is not None:
+            chosen = features[torch.arange(k, device=features.device) * n + best.to(features.device)]
+            cells = (self._filter.size - 1) / 2 + offset / c.response_up
+            learn = (score >= c.target_model_min_score) & ~jumped  # a jump's place is not where ``cells`` says
+            rates = torch.from_numpy(np.where(learn, c.target_model_lr, 0.0))
+            self._filter.update(s.filters, chosen, cells, rates.to(self.device))
         if c.template_lr > 0:
             sides = self._template_sides(s.sizes)
             crops = self._crops(frame, s.window, s.fill, s.centres, sides, c.exemplar_size)
@@ -232,6 +305,67 @@ class Tracker:
             return tuple(float(v) for v in boxes[0]), float(score[0])
         return boxes, score
 
+    def _remember_distractors(self, response, features, best, rows, cols) -> None:
+        """Fold the features of each target's strongest second peak (a local maximum of its chosen
+        scale's map scoring at least ``distractor_ratio`` of the chosen place's, 3 or more cells from
+        it) into its running average of look-alikes, which the template matched is then pushed away from."""
+        s, c = self._state, self.config
+        k, n, size = response.shape[:3]
+        device = response.device
+        index = torch.arange(k, device=device)
+        maps = response[index, best.to(device)]  # (K, 17, 17) logits
+        peaks = maps == F.max_pool2d(maps[:, None], 3, stride=1, padding=1)[:, 0]
+        r0 = torch.round(rows.double() / c.response_up).long().to(device)
+        c0 = torch.round(cols.double() / c.response_up).long().to(device)
+        grid = torch.arange(size, device=device)
+        near = ((grid[None, :, None] - r0[:, None, None]).abs() < 3) & ((grid[None, None, :] - c0[:, None, None]).abs() < 3)
+        chosen = torch.sigmoid(maps[index, r0, c0])
+        strength = torch.where(peaks & ~near, torch.sigmoid(maps), torch.zeros_like(maps))
+        value, place = strength.reshape(k, -1).max(dim=1)
+        for i in torch.nonzero(value >= c.distractor_ratio * chosen).flatten().tolist():
+            r, q = divmod(int(place[i]), size)
+            h, w = s.templates.shape[-2:]
+            look_alike = features[i * n + int(best[i]), :, r : r + h, q : q + w].float()
+            seen = bool(s.distractors[i].any())
+            s.distractors[i] = torch.lerp(s.distractors[i], look_alike, c.distractor_lr) if seen else look_alike
+
+    def _redetect(self, frame: np.ndarray, centres: torch.Tensor, score: np.ndarray) -> np.ndarray:
+        """Search wide around the targets that have scored below ``redetect_below`` for
+        ``redetect_after`` frames in a row: one crop of ``redetect_size`` pixels at the usual pixel
+        scale, scored by the template and the target model without a window. Where its best place
+        scores above the threshold and above the usual search, the target moves there (``centres``,
+        ``score`` and the motion are changed in place). Returns which targets moved so."""
+        s, c = self._state, self.config
+        s.misses = np.where(score < c.redetect_below, s.misses + 1, 0)
+        lost = np.flatnonzero(s.misses >= c.redetect_after)
+        jumped = np.zeros(len(score), dtype=bool)
+        if lost.size == 0:
+            return jumped
+        index = torch.from_numpy(lost)
+        sides = s.search[index] * (c.redetect_size / c.instance_size)
+        crops = self._crops(frame, s.window, s.fill, centres[index], sides, c.redetect_size)
+        features = self._search_features(crops, 1)
+        with self._autocast(self.precision):
+            response = self.model.head(s.templates[index.to(s.templates.device)], features).float()[:, 0]
+        if s.filters is not None:
+            learned = self._filter.respond_wide(s.filters.select(index.to(self.device)), features)[:, 2:-2, 2:-2]
+            response = response + c.target_model * (learned.clamp(0.0, 1.0) - 0.5)
+        m = response.shape[-1]
+        peak = response.reshape(len(lost), -1).argmax(dim=1)
+        found = torch.sigmoid(response.reshape(len(lost), -1).gather(1, peak[:, None])[:, 0]).double().cpu().numpy()
+        cells = torch.stack((peak % m, peak // m), dim=1).cpu().double() - (m - 1) / 2
+        where = centres[index] + cells * c.total_stride * (sides / c.redetect_size)[:, None]
+        limits = torch.tensor([s.frame_hw[1], s.frame_hw[0]], dtype=torch.float64)
+        where = torch.minimum(where.clamp_min(0.0), limits)
+        better = (found >= c.redetect_accept) & (found > score[lost])
+        for i in np.flatnonzero(better):
+            j = lost[i]
+            centres[j], score[j] = where[i], found[i]
+            s.motions[j] = 0.0
+            s.misses[j] = 0
+            jumped[j] = True
+        return jumped
+
     def select_targets(self, indices) -> None:
         """Go on tracking only the targets at ``indices``, in that order (e.g. when the others are done)."""
         s = self._state
@@ -240,10 +374,13 @@ class Tracker:
         index = torch.as_tensor(list(indices), dtype=torch.long)
         if index.numel() == 0 or not bool(((index >= 0) & (index < self.num_targets)).all()):
             raise ValueError(f"indices must be a non-empty subset of 0…{self.num_targets - 1}, got {indices}")
-        for name in ("templates", "first_templates", "running_templates"):
+        for name in ("templates", "first_templates", "running_templates", "distractors"):
             setattr(s, name, getattr(s, name)[index.to(s.templates.device)])
         for name in ("centres", "motions", "sizes", "min_sizes", "search", "search_limits"):
             setattr(s, name, getattr(s, name)[index])
+        if s.filters is not None:
+            s.filters = s.filters.select(index.to(self.device))
+        s.misses = s.misses[index.numpy()]
 
     def _crops(self, frame, window, fill, centres, sides, out_size: int) -> torch.Tensor:
         """Crops of ``frame`` (see :func:`crop_and_resize`); only the region they read is converted
@@ -260,26 +397,21 @@ class Tracker:
         return torch.sqrt((sizes + context).prod(dim=1))
 
     def _embed_templates(self, crops: torch.Tensor) -> torch.Tensor:
-        """Template features (float32), one target per backbone call on the CPU (see :meth:`_respond`)."""
+        """Template features (float32), one target per backbone call on the CPU (see :meth:`_search_features`)."""
         crops = self._for_backbone(crops, self._template_precision)
         chunks = crops.split(1) if self.device.type == "cpu" else (crops,)
         with self._autocast(self._template_precision):
             return torch.cat([self._template_backbone(chunk) for chunk in chunks]).float()
 
-    def _respond(self, templates: torch.Tensor, crops: torch.Tensor) -> torch.Tensor:
-        """Score-map logits of each target's search crops (grouped by target) against its template.
-        On the CPU the backbone takes one target's crops per call, which keeps activations small
-        enough for the caches (one batch of many crops ran up to 2x slower per crop); elsewhere all
-        crops go through in one batch."""
+    def _search_features(self, crops: torch.Tensor, per_call: int) -> torch.Tensor:
+        """Backbone features of search crops. On the CPU the backbone takes ``per_call`` crops (one
+        target's scales) per call, which keeps activations small enough for the caches (one batch of
+        many crops ran up to 2x slower per crop); elsewhere all crops go through in one batch."""
         crops = self._for_backbone(crops, self.precision)
         with self._autocast(self.precision):
             if self.device.type != "cpu":
-                return self.model.head(templates, self._backbone(crops))
-            per_target = crops.shape[0] // templates.shape[0]
-            return torch.cat([
-                self.model.head(z[None], self._backbone(x))
-                for z, x in zip(templates, crops.split(per_target))
-            ])
+                return self._backbone(crops)
+            return torch.cat([self._backbone(x) for x in crops.split(per_call)])
 
     @staticmethod
     def _for_backbone(crops: torch.Tensor, precision: str) -> torch.Tensor:
@@ -320,6 +452,19 @@ def _bicubic_matrix(size: int, up: int) -> torch.Tensor:
     basis = torch.eye(size, dtype=torch.float64).reshape(1, size, size, 1)  # channel j: e_j down the rows
     columns = F.interpolate(basis, size=(up, 1), mode="bicubic", align_corners=True)
     return columns[0, :, :, 0].T.float()
+
+
+def _examples_per_target(examples, k: int, single: bool) -> list[list]:
+    """``examples`` as given to :meth:`Tracker.init`, as one list of (frame, box) pairs per target."""
+    if examples is None:
+        return [[] for _ in range(k)]
+    per_target = [list(examples)] if single else [list(pairs) for pairs in examples]
+    if len(per_target) != k:
+        raise ValueError(f"examples: expected one list of (frame, box) pairs per box ({k}), got {len(per_target)}")
+    for pairs in per_target:
+        if any(len(pair) != 2 for pair in pairs):
+            raise ValueError("examples: each example is a (frame, box) pair")
+    return per_target
 
 
 def _check_boxes(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
