@@ -391,9 +391,23 @@ def test_init_fine_tunes_existing_weights(run, data, tmp_path):
     assert 0 < max(changes) < 0.1  # trained on from the given weights, not from random ones
 
 
+def test_frozen_modules_keep_their_weights_and_statistics(run, data, tmp_path):
+    out = tmp_path / "frozen"
+    init = run / "weights_e002.safetensors"
+    args = [*TINY, "--epochs", "1", "--init", str(init), "--frozen", "conv1,bn1,layer1"]
+    assert main(["train", str(data), "--out", str(out), *args]) == 0
+    before, after = load_file(init), load_file(out / "weights_e001.safetensors")
+    for key in before:
+        kept = key.startswith(("backbone.conv1.", "backbone.bn1.", "backbone.layer1."))
+        if kept:
+            assert torch.equal(before[key], after[key]), key
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("backbone.layer2."))
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
+        (["--frozen", "layer9"], "unknown backbone module(s) layer9"),
         (["--init", "missing.safetensors"], "weights file not found: missing.safetensors"),
         (["--loss", "foo"], "invalid choice: 'foo'"),
         (["--epochs", "0"], "epochs >= 1"),

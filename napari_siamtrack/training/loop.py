@@ -61,6 +61,8 @@ def train(settings: TrainSettings, resume: str | Path | None = None, progress=Tr
     if init is not None:
         _start_from(model, init, dataset)
     model = model.to(device).to(memory_format=torch.channels_last)
+    for name in settings.frozen_modules:
+        getattr(model.net.backbone, name).requires_grad_(False)
     optimizer = _optimizer(settings, model)
     start_epoch, pairs_seen, seconds = 0, 0, 0.0
     if state is None:
@@ -86,6 +88,8 @@ def train(settings: TrainSettings, resume: str | Path | None = None, progress=Tr
             pin_memory=device.type == "cuda",
         )
         model.train()
+        for name in settings.frozen_modules:  # frozen BatchNorms keep their statistics too
+            getattr(model.net.backbone, name).eval()
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{settings.epochs}", disable=not progress)
         losses, started = [], time.perf_counter()
         for templates, searches, labels in bar:

@@ -35,6 +35,8 @@ class Augmentation:
 
 
 LOSSES = ("logistic", "contrastive")
+#: CIResNet-22 modules that training can keep frozen (stem first).
+FREEZABLE = ("conv1", "bn1", "layer1", "layer2")
 OPTIMIZERS = ("sgd", "adamw")
 
 
@@ -58,6 +60,7 @@ class TrainSettings:
     margin: float = 1.0  #: contrastive loss margin
     frame_range: int = 100
     radius: float = 2.0  #: label radius in score cells (L1)
+    frozen: str = ""  #: backbone modules kept as they are, comma-separated (e.g. "conv1,bn1,layer1")
     augmentation: Augmentation = field(default_factory=Augmentation)
     workers: int = 2
     seed: int = 0
@@ -78,6 +81,13 @@ class TrainSettings:
             raise ValueError(f"invalid training setting(s): {values}")
         if self.epochs < 1 or self.pairs_per_epoch < self.batch_size or self.batch_size < 2:
             raise ValueError("need epochs >= 1, batch_size >= 2 and pairs_per_epoch >= batch_size")
+        unknown = [m for m in self.frozen_modules if m not in FREEZABLE]
+        if unknown:
+            raise ValueError(f"frozen: unknown backbone module(s) {', '.join(unknown)}; choose from {', '.join(FREEZABLE)}")
+
+    @property
+    def frozen_modules(self) -> tuple[str, ...]:
+        return tuple(m.strip() for m in self.frozen.split(",") if m.strip())
 
     def to_dict(self) -> dict:
         d = asdict(self)
