@@ -81,6 +81,7 @@ def test_unknown_keys_are_named() -> None:
         ("instance_size", 256),
         ("num_scales", 2),
         ("num_scales", 0),
+        ("scale_every", 0),
         ("scale_step", 0.99),
         ("scale_penalty", 0.0),
         ("scale_penalty", 1.01),

@@ -138,3 +138,17 @@ def test_redetection_finds_a_target_that_left_the_search_region():
     assert plain[0][-10:].max() < 0.1  # the plain tracker never finds it again
     assert found[0][-10:].min() > 0.7  # the wide search did, and the tracker stays on it
     assert (found[1][5:8] < 0.9).all()  # while lost, the frames score low
+
+
+def test_template_features_from_the_search_features_match_a_template_crop(growing):
+    """On a target found exactly at a search cell, the search features' 5 x 5 window is the template's."""
+    frames, truth = growing
+    tracker = analytic_tracker(TrackerConfig())
+    tracker.init(frames[0], truth[0])
+    s = tracker._state
+    search = tracker._crops(frames[0], s.window, s.fill, s.centres, s.search, 255)
+    features = tracker._search_features(search, 1)
+    cut = tracker._features_at(features, 1, torch.zeros(1, dtype=torch.long), torch.zeros(1, 2, dtype=torch.float64), 5)
+    torch.testing.assert_close(cut, s.templates, atol=1e-4, rtol=1e-4)
+    shifted = tracker._features_at(features, 1, torch.zeros(1, dtype=torch.long), torch.tensor([[32.0, -16.0]]), 5)
+    torch.testing.assert_close(shifted[0], features[0, :, 7:12, 10:15], atol=1e-5, rtol=1e-5)

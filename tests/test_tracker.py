@@ -102,6 +102,26 @@ def test_bgr_network_is_fed_bgr() -> None:
             torch.testing.assert_close(crops[:, 2], torch.full_like(crops[:, 2], last))
 
 
+def test_side_scales_every_other_frame(growing) -> None:
+    """With scale_every=2 the odd frames search the unit scale only, and the track still holds."""
+
+    class Counter(AnalyticFeatures):
+        crops: list[int] = []
+
+        def forward(self, images):
+            self.crops.append(images.shape[0])
+            return super().forward(images)
+
+    frames, truth = growing
+    backbone = Counter()
+    backbone.crops = []
+    tracker = analytic_tracker(backbone=backbone, config=TrackerConfig(scale_every=2))
+    tracker.init(frames[0], truth[0])
+    ious = [iou(np.array([tracker.update(frame)[0]]), truth[i + 1 : i + 2])[0] for i, frame in enumerate(frames[1:7])]
+    assert backbone.crops == [1, 1, 3, 1, 3, 1, 3]  # template, then frames 1 … 6
+    assert min(ious) > 0.7
+
+
 # --- several targets ----------------------------------------------------------------------------
 
 

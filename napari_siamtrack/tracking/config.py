@@ -14,6 +14,7 @@ class TrackerConfig:
     instance_size: int = 255  #: search crop side, pixels
     context_amount: float = 0.5  #: context added around the box: p = context_amount * (w + h)
     num_scales: int = 3  #: search scales, step ** linspace(-(n-1)/2, (n-1)/2, n)
+    scale_every: int = 1  #: search the other scales on every n-th frame only (the unit scale always)
     scale_step: float = 1.0375  #: ratio between neighbouring scales
     scale_penalty: float = 0.9745  #: multiplies the peak of every scale but the unit one
     scale_lr: float = 0.59  #: how fast the size follows the chosen scale
@@ -23,6 +24,7 @@ class TrackerConfig:
     min_box_size: float = 10.0  #: size floor in pixels (never above the size of the initial box)
     template_lr: float = 0.0  #: per frame, how far the running template moves to the new box (0: fixed)
     template_anchor: float = 0.5  #: share of the first frame's template in the template matched
+    template_from_search: bool = False  #: take each new box's features from the search features (no crop)
     motion: float = 0.0  #: share of the last frame's displacement the next search region moves ahead
     motion_min_score: float = 0.0  #: below this score the displacement is not trusted (no move ahead)
     target_model: float = 0.0  #: weight (in logits) of the online target model's response (0: off)
@@ -43,6 +45,7 @@ class TrackerConfig:
             "exemplar_size": self.exemplar_size > 0 and self.exemplar_size % 2 == 1,
             "instance_size": self.instance_size > self.exemplar_size and self.instance_size % 2 == 1,
             "num_scales": self.num_scales >= 1 and self.num_scales % 2 == 1,
+            "scale_every": self.scale_every >= 1,
             "scale_step": self.scale_step >= 1.0,
             "scale_penalty": 0.0 < self.scale_penalty <= 1.0,
             "scale_lr": 0.0 <= self.scale_lr <= 1.0,

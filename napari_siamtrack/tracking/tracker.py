@@ -74,6 +74,7 @@ class _State:
     search_limits: torch.Tensor  # (K, 2) min, max of ``search``
     filters: FilterState | None  # the online target models (None: off)
     misses: np.ndarray  # (K,) frames in a row scoring below ``redetect_below``
+    updates: int  # frames tracked since init
     distractors: torch.Tensor  # (K, C, h, w) running average of look-alikes' features (0: none seen)
     single: bool
 
@@ -195,6 +196,7 @@ class Tracker:
             search_limits=torch.stack((0.2 * search, 5.0 * search), dim=1),
             filters=filters,
             misses=np.zeros(len(boxes), dtype=np.int64),
+            updates=0,
             distractors=torch.zeros_like(templates),
             single=single,
         )
@@ -239,8 +241,13 @@ class Tracker:
                 f"frame size {frame.shape[:2]} differs from the first frame's {s.frame_hw}"
             )
         c = self.config
-        k, n = s.centres.shape[0], c.num_scales
-        sides = (s.search[:, None] * self._scales[None, :]).reshape(-1)  # (K*S,) grouped by target
+        s.updates += 1
+        scales, penalties = self._scales, self._penalties
+        if s.updates % c.scale_every:  # a frame without the other scales
+            middle = (c.num_scales - 1) // 2
+            scales, penalties = scales[middle : middle + 1], penalties[middle : middle + 1]
+        k, n = s.centres.shape[0], len(scales)
+        sides = (s.search[:, None] * scales[None, :]).reshape(-1)  # (K*S,) grouped by target
         height, width = s.frame_hw
         limits = torch.tensor([width, height], dtype=torch.float64)
         ahead = torch.minimum((s.centres + c.motion * s.motions).clamp_min(0.0), limits)
@@ -260,7 +267,7 @@ class Tracker:
         up = self._upsample @ located @ self._upsample.T  # bicubic, as two small products
         up = up.reshape(k, n, self._up_size, self._up_size)
 
-        best = (up.amax(dim=(2, 3)) * self._penalties).argmax(dim=1)  # (K,)
+        best = (up.amax(dim=(2, 3)) * penalties).argmax(dim=1)  # (K,)
         maps = up[torch.arange(k, device=up.device), best]  # (K, U, U)
         flat = maps.reshape(k, -1)
         norm = flat - flat.amin(dim=1, keepdim=True)
@@ -274,7 +281,7 @@ class Tracker:
         best, peak = best.cpu(), peak.cpu()
         rows, cols = peak // self._up_size, peak % self._up_size
         offset = torch.stack((cols, rows), dim=1).double() - (self._up_size - 1) / 2
-        scale = self._scales[best]
+        scale = scales[best]
         frame_px_per_crop_px = (s.search * scale / c.instance_size)[:, None]
         centres = ahead + offset * (c.total_stride / c.response_up) * frame_px_per_crop_px
 
@@ -296,14 +303,33 @@ class Tracker:
             rates = torch.from_numpy(np.where(learn, c.target_model_lr, 0.0))
             self._filter.update(s.filters, chosen, cells, rates.to(self.device))
         if c.template_lr > 0:
-            sides = self._template_sides(s.sizes)
-            crops = self._crops(frame, s.window, s.fill, s.centres, sides, c.exemplar_size)
-            s.running_templates = torch.lerp(s.running_templates, self._embed_templates(crops), c.template_lr)
+            if c.template_from_search:
+                found = self._features_at(features, n, best, offset, s.templates.shape[-1])
+            else:
+                sides = self._template_sides(s.sizes)
+                crops = self._crops(frame, s.window, s.fill, s.centres, sides, c.exemplar_size)
+                found = self._embed_templates(crops)
+            s.running_templates = torch.lerp(s.running_templates, found.float(), c.template_lr)
             s.templates = torch.lerp(s.running_templates, s.first_templates, c.template_anchor)
         boxes = _clip_to_frame(s.centres, s.sizes, width, height).numpy()
         if s.single:
             return tuple(float(v) for v in boxes[0]), float(score[0])
         return boxes, score
+
+    def _features_at(self, features, n: int, best, offset, side: int) -> torch.Tensor:
+        """The ``side`` x ``side`` cells of each target's chosen search features around where it was
+        found (``offset``: upsampled score cells from the middle), resampled bilinearly between cells:
+        the features a template crop of the new box would have, without a second backbone pass."""
+        k = best.shape[0]
+        chosen = features[torch.arange(k, device=features.device) * n + best.to(features.device)].float()
+        cells = chosen.shape[-1]
+        centre = (cells - 1) / 2 + offset.to(torch.float32) / self.config.response_up  # (K, 2) x, y
+        steps = torch.arange(side, dtype=torch.float32) - (side - 1) / 2
+        gx = centre[:, 0:1] + steps[None, :]
+        gy = centre[:, 1:2] + steps[None, :]
+        grid = torch.stack(torch.broadcast_tensors(gx[:, None, :], gy[:, :, None]), dim=-1)
+        grid = (grid * (2.0 / (cells - 1)) - 1.0).to(chosen.device)
+        return F.grid_sample(chosen, grid, mode="bilinear", align_corners=True, padding_mode="border")
 
     def _remember_distractors(self, response, features, best, rows, cols) -> None:
         """Fold the features of each target's strongest second peak (a local maximum of its chosen
