@@ -126,7 +126,7 @@ def test_redetection_finds_a_target_that_left_the_search_region():
     from napari_siamtrack.metrics import iou
 
     frames, truth = _jumping_target()
-    config = TrackerConfig(redetect_after=3, redetect_below=0.9, redetect_accept=0.9, redetect_size=767)
+    config = TrackerConfig(unsure_ratio=0.9, redetect_after=3, redetect_size=767)
     results = {}
     for name, c in (("plain", TrackerConfig()), ("redetect", config)):
         tracker = analytic_tracker(c)

@@ -29,15 +29,13 @@ class TrackerConfig:
     motion_min_score: float = 0.0  #: below this score the displacement is not trusted (no move ahead)
     target_model: float = 0.0  #: weight (in logits) of the online target model's response (0: off)
     target_model_lr: float = 0.05  #: per frame, how far each target model moves to the new example
-    target_model_min_score: float = 0.0  #: below this score a frame does not train the target model
     target_model_channels: int = 64  #: feature channels the target model works on (principal components)
     target_model_sigma: float = 0.5  #: width of the target model's Gaussian label, in feature cells
     distractor: float = 0.0  #: how much of the remembered look-alikes' template is subtracted (0: off)
     distractor_ratio: float = 0.5  #: a second peak scoring at least this share of the chosen one is a look-alike
     distractor_lr: float = 0.2  #: how far the remembered look-alike moves to each new one
-    redetect_after: int = 0  #: after this many frames scoring below redetect_below, search wide (0: never)
-    redetect_below: float = 0.3  #: a score below this counts as "not found"
-    redetect_accept: float = 0.5  #: the wide search's best place must score at least this to be taken
+    unsure_ratio: float = 0.0  #: a score below this share of the track's usual score makes a frame unsure
+    redetect_after: int = 0  #: after this many unsure frames in a row, search wide (0: never)
     redetect_size: int = 511  #: side in pixels of the wide search crop, at the usual pixel scale
 
     def __post_init__(self) -> None:
@@ -56,15 +54,13 @@ class TrackerConfig:
             "motion_min_score": 0.0 <= self.motion_min_score <= 1.0,
             "target_model": self.target_model >= 0.0,
             "target_model_lr": 0.0 <= self.target_model_lr <= 1.0,
-            "target_model_min_score": 0.0 <= self.target_model_min_score <= 1.0,
             "target_model_channels": self.target_model_channels >= 1,
             "target_model_sigma": self.target_model_sigma > 0.0,
             "distractor": 0.0 <= self.distractor <= 1.0,
             "distractor_ratio": 0.0 < self.distractor_ratio <= 1.0,
             "distractor_lr": 0.0 < self.distractor_lr <= 1.0,
             "redetect_after": self.redetect_after >= 0,
-            "redetect_accept": 0.0 <= self.redetect_accept <= 1.0,
-            "redetect_below": 0.0 <= self.redetect_below <= 1.0,
+            "unsure_ratio": 0.0 <= self.unsure_ratio <= 1.0,
             "redetect_size": self.redetect_size > self.instance_size and self.total_stride >= 1
             and (self.redetect_size - self.exemplar_size) % self.total_stride == 0,
             "response_up": self.response_up >= 1,

@@ -51,6 +51,10 @@ from .target_model import CorrelationFilter, FilterState
 from .weights import load_weights
 
 
+#: How fast a target's running score level follows its sure frames.
+_LEVEL_RATE = 0.05
+
+
 class BoxError(ValueError):
     """A box the tracker cannot start from."""
 
@@ -73,7 +77,8 @@ class _State:
     search: torch.Tensor  # (K,) side of the search region in frame pixels
     search_limits: torch.Tensor  # (K, 2) min, max of ``search``
     filters: FilterState | None  # the online target models (None: off)
-    misses: np.ndarray  # (K,) frames in a row scoring below ``redetect_below``
+    level: np.ndarray  # (K,) running average of each target's score on sure frames (NaN: none yet)
+    misses: np.ndarray  # (K,) unsure frames in a row
     updates: int  # frames tracked since init
     distractors: torch.Tensor  # (K, C, h, w) running average of look-alikes' features (0: none seen)
     single: bool
@@ -195,6 +200,7 @@ class Tracker:
             search=search,
             search_limits=torch.stack((0.2 * search, 5.0 * search), dim=1),
             filters=filters,
+            level=np.full(len(boxes), np.nan),
             misses=np.zeros(len(boxes), dtype=np.int64),
             updates=0,
             distractors=torch.zeros_like(templates),
@@ -294,12 +300,21 @@ class Tracker:
         s.motions = torch.where(trusted, centres - s.centres, 0.0)
         if c.distractor > 0:
             self._remember_distractors(located.reshape(k, n, *located.shape[-2:]), features, best, rows, cols)
-        jumped = self._redetect(frame, centres, score) if c.redetect_after > 0 else np.zeros(k, bool)
+        # A frame is unsure when its score falls well below the track's usual level: it then teaches
+        # neither the template nor the target model, and a run of them starts the wide search.
+        level = np.where(np.isnan(s.level), score, s.level)
+        sure = score >= c.unsure_ratio * level
+        s.misses = np.where(sure, 0, s.misses + 1)
+        jumped = np.zeros(k, dtype=bool)
+        if c.redetect_after > 0:
+            jumped = self._redetect(frame, centres, score, c.unsure_ratio * level)
+            sure |= jumped
+        s.level = np.where(sure, level + _LEVEL_RATE * (score - level), level)
         s.centres = centres
         if s.filters is not None:
             chosen = features[torch.arange(k, device=features.device) * n + best.to(features.device)]
             cells = (self._filter.size - 1) / 2 + offset / c.response_up
-            learn = (score >= c.target_model_min_score) & ~jumped  # a jump's place is not where ``cells`` says
+            learn = sure & ~jumped  # a jump's place is not where ``cells`` says
             rates = torch.from_numpy(np.where(learn, c.target_model_lr, 0.0))
             self._filter.update(s.filters, chosen, cells, rates.to(self.device))
         if c.template_lr > 0:
@@ -309,7 +324,8 @@ class Tracker:
                 sides = self._template_sides(s.sizes)
                 crops = self._crops(frame, s.window, s.fill, s.centres, sides, c.exemplar_size)
                 found = self._embed_templates(crops)
-            s.running_templates = torch.lerp(s.running_templates, found.float(), c.template_lr)
+            rate = torch.from_numpy(np.where(sure & ~jumped, c.template_lr, 0.0)).float().to(found.device)
+            s.running_templates = torch.lerp(s.running_templates, found.float(), rate[:, None, None, None])
             s.templates = torch.lerp(s.running_templates, s.first_templates, c.template_anchor)
         boxes = _clip_to_frame(s.centres, s.sizes, width, height).numpy()
         if s.single:
@@ -355,14 +371,13 @@ class Tracker:
             seen = bool(s.distractors[i].any())
             s.distractors[i] = torch.lerp(s.distractors[i], look_alike, c.distractor_lr) if seen else look_alike
 
-    def _redetect(self, frame: np.ndarray, centres: torch.Tensor, score: np.ndarray) -> np.ndarray:
-        """Search wide around the targets that have scored below ``redetect_below`` for
-        ``redetect_after`` frames in a row: one crop of ``redetect_size`` pixels at the usual pixel
-        scale, scored by the template and the target model without a window. Where its best place
-        scores above the threshold and above the usual search, the target moves there (``centres``,
-        ``score`` and the motion are changed in place). Returns which targets moved so."""
+    def _redetect(self, frame: np.ndarray, centres: torch.Tensor, score: np.ndarray, sure_above: np.ndarray) -> np.ndarray:
+        """Search wide around the targets that have been unsure for ``redetect_after`` frames in a row:
+        one crop of ``redetect_size`` pixels at the usual pixel scale, scored by the template and the
+        target model without a window. Where its best place would be a sure frame (scores above
+        ``sure_above``) and beats the usual search, the target moves there (``centres``, ``score`` and
+        the motion change in place). Returns which targets moved so."""
         s, c = self._state, self.config
-        s.misses = np.where(score < c.redetect_below, s.misses + 1, 0)
         lost = np.flatnonzero(s.misses >= c.redetect_after)
         jumped = np.zeros(len(score), dtype=bool)
         if lost.size == 0:
@@ -377,13 +392,14 @@ class Tracker:
             learned = self._filter.respond_wide(s.filters.select(index.to(self.device)), features)[:, 2:-2, 2:-2]
             response = response + c.target_model * (learned.clamp(0.0, 1.0) - 0.5)
         m = response.shape[-1]
-        peak = response.reshape(len(lost), -1).argmax(dim=1)
-        found = torch.sigmoid(response.reshape(len(lost), -1).gather(1, peak[:, None])[:, 0]).double().cpu().numpy()
+        flat = response.reshape(len(lost), -1)
+        peak = flat.argmax(dim=1)
+        found = torch.sigmoid(flat.gather(1, peak[:, None])[:, 0]).double().cpu().numpy()
         cells = torch.stack((peak % m, peak // m), dim=1).cpu().double() - (m - 1) / 2
         where = centres[index] + cells * c.total_stride * (sides / c.redetect_size)[:, None]
         limits = torch.tensor([s.frame_hw[1], s.frame_hw[0]], dtype=torch.float64)
         where = torch.minimum(where.clamp_min(0.0), limits)
-        better = (found >= c.redetect_accept) & (found > score[lost])
+        better = (found >= sure_above[lost]) & (found > score[lost])
         for i in np.flatnonzero(better):
             j = lost[i]
             centres[j], score[j] = where[i], found[i]
@@ -406,7 +422,7 @@ class Tracker:
             setattr(s, name, getattr(s, name)[index])
         if s.filters is not None:
             s.filters = s.filters.select(index.to(self.device))
-        s.misses = s.misses[index.numpy()]
+        s.misses, s.level = s.misses[index.numpy()], s.level[index.numpy()]
 
     def _crops(self, frame, window, fill, centres, sides, out_size: int) -> torch.Tensor:
         """Crops of ``frame`` (see :func:`crop_and_resize`); only the region they read is converted
