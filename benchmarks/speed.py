@@ -22,6 +22,7 @@ from functools import partial
 import numpy as np
 import torch
 
+from napari_siamtrack.cli import parse_setting
 from napari_siamtrack.io.sample import make_sample
 from napari_siamtrack.tracking.config import TrackerConfig
 from napari_siamtrack.tracking.device import bf16_supported, resolve_device
@@ -135,7 +136,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--size", default="640x480", help="frame size WxH")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--template-lr", type=float, help="template update rate (default: the weights' own)")
+    parser.add_argument("--weights", help="weights file (default: the shipped weights)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
+                        help="change a tracker setting from the weights' own (as siamtrack --set); repeatable")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -151,13 +154,12 @@ def main() -> None:
     except ImportError:
         has_csrt = False
 
-    config = load_weights(None).tracker_config or TrackerConfig()
-    if args.template_lr is not None:
-        config = replace(config, template_lr=args.template_lr)
+    config = load_weights(args.weights).tracker_config or TrackerConfig()
+    config = replace(config, **dict(map(parse_setting, args.settings)))
     csrt = {}
     rows = []
     for precision in args.precisions or precisions(device):
-        tracker = Tracker(device=device, precision=precision, config=config)
+        tracker = Tracker(args.weights, device=device, precision=precision, config=config)
         time_siamtrack(tracker, frames[:4], _boxes(first, 1, width, height))  # warm-up
         for k in args.targets:
             boxes = _boxes(first, k, width, height)
@@ -167,10 +169,11 @@ def main() -> None:
             rows.append((precision, k, fps))
 
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{_cpu()}, {args.threads} threads"
+    changed = {k: v for k, v in config.to_dict().items() if v != TrackerConfig().to_dict()[k]}
     print(
-        f"\n{width}x{height} frames, {config.num_scales} scales, template update {config.template_lr}, "
-        f"{args.frames} frames x "
-        f"{args.repeats} runs (median); {where}; torch {torch.__version__}"
+        f"\n{width}x{height} frames, {args.frames} frames x {args.repeats} runs (median); {where}; "
+        f"torch {torch.__version__}\ntracker settings (where not SiamDW's): "
+        + ", ".join(f"{k}={v}" for k, v in changed.items())
     )
     header = (
         f"{'precision':>9} | {'targets':>7} | {'frames/s':>8} | {'ms/frame':>8} | {'vs fp32':>7} | "

@@ -245,7 +245,7 @@ def _add_field_options(parser, cls, helps: dict[str, str], choices: dict) -> Non
         )
 
 
-def _setting(text: str) -> tuple[str, object]:
+def parse_setting(text: str) -> tuple[str, object]:
     """``NAME=VALUE`` of a ``--set`` option, the value typed like the TrackerConfig field."""
     from .tracking.config import TrackerConfig
 
@@ -271,7 +271,7 @@ def _tracker(args: argparse.Namespace):
 
         if config is None:
             config = load_weights(args.weights, trust_pickle=args.trust_pickle).tracker_config or TrackerConfig()
-        config = TrackerConfig.from_dict({**config.to_dict(), **dict(map(_setting, args.settings))})
+        config = TrackerConfig.from_dict({**config.to_dict(), **dict(map(parse_setting, args.settings))})
     return Tracker(
         args.weights,
         device=args.device,

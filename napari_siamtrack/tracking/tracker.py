@@ -50,7 +50,6 @@ from .model.inference import InferenceBackbone
 from .target_model import CorrelationFilter, FilterState
 from .weights import load_weights
 
-
 #: How fast a target's running score level follows its sure frames.
 _LEVEL_RATE = 0.05
 
