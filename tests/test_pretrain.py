@@ -100,6 +100,13 @@ def test_pretrain_writes_weights_that_train_can_start_from(teacher_file, tmp_pat
              str(out / "weights_e002.safetensors"), "--epochs", "1", "--pairs-per-epoch", "2",
              "--batch-size", "2", "--workers", "0", "--no-amp"]
     assert main(train) == 0
+    tuned = load_weights(tmp_path / "tuned" / "weights_e001.safetensors")
+    assert tuned.provenance["init"]["provenance"]["trained_by"] == "siamtrack pretrain"
+    pretrained = load_weights(out / "weights_e002.safetensors").model.backbone.state_dict()
+    changed = [k for k, v in tuned.model.backbone.state_dict().items() if not torch.equal(v, pretrained[k])]
+    assert changed  # trained on from the pretrained backbone …
+    layer = "layer2.4.conv3.weight"
+    assert (tuned.model.backbone.state_dict()[layer] - pretrained[layer]).norm() < 0.1 * pretrained[layer].norm()
 
 
 def test_pretrain_without_the_teacher_package_says_how_to_get_it(tmp_path, capsys, monkeypatch):

@@ -140,7 +140,11 @@ def train(settings: TrainSettings, resume: str | Path | None = None, progress=Tr
 
 def _start_from(model: TrainingNet, init: LoadedWeights, dataset: PairDataset, pairs: int = 32) -> None:
     """Start ``model`` from ``init`` (see :meth:`TrainingNet.start_from`), measuring the score
-    statistics on the first ``pairs`` training pairs."""
+    statistics on the first ``pairs`` training pairs. A pretrained backbone (``siamtrack pretrain``)
+    comes alone: its head was never trained, so the head starts as in a fresh run."""
+    if init.provenance.get("trained_by") == "siamtrack pretrain":
+        model.net.backbone.load_state_dict(init.model.backbone.state_dict())
+        return
     pairs = min(pairs, len(dataset))
     templates, searches, _ = (torch.stack(parts) for parts in zip(*(dataset[i] for i in range(pairs))))
     model.start_from(init.model, templates, searches)
