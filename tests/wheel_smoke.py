@@ -36,6 +36,7 @@ from qtpy.QtCore import QEventLoop, QTimer  # noqa: E402
 viewer = napari.Viewer(show=False)
 _, widget = viewer.window.add_plugin_dock_widget("napari-siamtrack", "Propagate boxes")
 viewer.open_sample("napari-siamtrack", "sample")
+viewer.dims.set_current_step(0, 0)  # the box of the sample is on frame 0
 widget.until.value = "frame"
 widget.until_frame.value = 10
 worker = widget.propagate()
