@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
         "track",
         help="track boxes through a video, a folder of frames or a multi-page TIFF",
         description="Track one or more boxes drawn on one frame forward to the last frame and write "
-        "every box to a CSV file (columns: frame, track_id, x, y, w, h, score, source, keyframe; "
+        "every box to a CSV file (columns: frame, track_id, x, y, w, h, score, source, keyframe, outside, "
+        "label; "
         "0-based frames and pixels).",
     )
     track.add_argument("input", type=Path, help="video file (mp4/avi/mov/…), folder of frames or TIFF")

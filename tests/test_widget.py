@@ -211,3 +211,16 @@ def test_pasting_a_box_replaces_its_tracks_tracked_box(setup, qtbot):
     paste(layer, first, 4)  # track 1 has a keyframe there now: the second paste starts track 2
     rows = rows_of(widget)
     assert rows[(2, 4)].keyframe and rows[(1, 4)] == BoxRow(4, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True)
+
+
+def test_tracked_boxes_take_their_tracks_label(setup, qtbot):
+    viewer, widget, _ = setup(boxes=(BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True, label="mouse"),))
+    run(widget, qtbot)
+    assert {r.label for r in rows_of(widget).values()} == {"mouse"}
+    # a track relabelled while boxes are still coming in: the newer boxes take the new label
+    layer = widget.boxes.value
+    features = layer.features.copy()
+    features["label"] = "rat"
+    layer.features = features
+    widget.binding().merge([BoxRow(3, 1, 1.0, 1.0, 4.0, 4.0, 0.5, "tracked", False, label="mouse")])
+    assert rows_of(widget)[(1, 3)].label == "rat"

@@ -3,10 +3,13 @@
 - A box a person draws, moves, resizes or pastes becomes a manual keyframe on the frame it lies on.
 - A drawn box starts a new track; a pasted box keeps its track, replacing that track's tracked box on the
   frame (if the track already has a keyframe there, the pasted box starts a new track instead).
-- Tracker output is merged in batches and only ever replaces unprotected (tracked, non-keyframe) boxes.
+- Tracker output is merged in batches and only ever replaces unprotected (tracked, non-keyframe) boxes;
+  it takes the label its track has in the layer at that moment.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -72,7 +75,9 @@ class BoxesLayer:
         features = layer.features
         where = {(t, f): i for i, (t, f) in enumerate(zip(features["track_id"], features["frame"]))}
         mine = protected(features)
+        labels = dict(zip(features["track_id"], features["label"]))
         rows = list({(r.track_id, r.frame): r for r in rows}.values())
+        rows = [replace(r, label=labels.get(r.track_id, r.label)) for r in rows]
         taken = [r for r in rows if (i := where.get((r.track_id, r.frame))) is None or not mine[i]]
         stale = [where[(r.track_id, r.frame)] for r in taken if (r.track_id, r.frame) in where]
         if not taken:

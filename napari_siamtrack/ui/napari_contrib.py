@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..io.box_csv import COLUMNS, read_csv, write_csv
+from ..io.box_csv import REQUIRED, read_csv, write_csv
 from ..io.sources import VIDEO_SUFFIXES
 
 
@@ -39,7 +39,7 @@ def get_boxes_reader(path):
             header = [name.strip() for name in file.readline().strip().split(",")]
     except (OSError, UnicodeDecodeError):
         return None
-    return read_boxes_csv if set(COLUMNS) <= set(header) else None
+    return read_boxes_csv if set(REQUIRED) <= set(header) else None
 
 
 def read_boxes_csv(path) -> list[tuple]:
