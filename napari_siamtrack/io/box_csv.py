@@ -63,7 +63,7 @@ class BoxCsvError(ValueError):
     """A box CSV file or a row to write breaks the schema; the message names the file and the line or row."""
 
 
-def _problem(row: BoxRow) -> str | None:
+def row_problem(row: BoxRow) -> str | None:
     """What makes ``row`` invalid, or None."""
     for name in ("frame", "track_id"):
         if not isinstance(getattr(row, name), numbers.Integral):
@@ -108,6 +108,21 @@ def _format_row(row: BoxRow) -> list[str]:
     ]
 
 
+def checked_rows(path: str | os.PathLike, rows: Iterable[BoxRow]) -> list[BoxRow]:
+    """``rows`` sorted by (track_id, frame), each checked against the schema before ``path`` is written:
+    a bad row or a second box for one (frame, track_id) raises :class:`BoxCsvError` naming ``path``."""
+    rows = sorted(rows, key=lambda r: (r.track_id, r.frame))
+    seen: set[tuple[int, int]] = set()
+    for row in rows:
+        problem = row_problem(row)
+        if problem is None and (row.frame, row.track_id) in seen:
+            problem = f"duplicate box for frame {row.frame}, track_id {row.track_id}"
+        if problem is not None:
+            raise BoxCsvError(f"{path}: cannot write {row}: {problem}")
+        seen.add((row.frame, row.track_id))
+    return rows
+
+
 def write_csv(path: str | os.PathLike, rows: Iterable[BoxRow]) -> Path:
     """Write ``rows`` to ``path`` atomically, sorted by (track_id, frame); return the path.
 
@@ -115,15 +130,7 @@ def write_csv(path: str | os.PathLike, rows: Iterable[BoxRow]) -> Path:
     then renamed over ``path``, so a failure leaves any existing file untouched.
     """
     path = Path(path)
-    rows = sorted(rows, key=lambda r: (r.track_id, r.frame))
-    seen: set[tuple[int, int]] = set()
-    for row in rows:
-        problem = _problem(row)
-        if problem is None and (row.frame, row.track_id) in seen:
-            problem = f"duplicate box for frame {row.frame}, track_id {row.track_id}"
-        if problem is not None:
-            raise BoxCsvError(f"{path}: cannot write {row}: {problem}")
-        seen.add((row.frame, row.track_id))
+    rows = checked_rows(path, rows)
     with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file, lineterminator="\n")
         writer.writerow(COLUMNS)
@@ -159,7 +166,7 @@ def _parse_row(fields: list[str], columns: dict[str, int]) -> BoxRow:
         outside=_parse_bool("outside", values["outside"]),
         label=values["label"].strip(),
     )
-    problem = _problem(row)
+    problem = row_problem(row)
     if problem is not None:
         raise ValueError(problem)
     return row
