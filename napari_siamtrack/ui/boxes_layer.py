@@ -42,6 +42,7 @@ class BoxesLayer:
             )
         self.layer = layer
         self.threshold = threshold
+        self.new_label = ""  # the label a box drawn as a new track gets
         self._busy = False
         if set(FEATURES) <= set(layer.features.columns):
             self._set_features(layer.features)
@@ -101,6 +102,24 @@ class BoxesLayer:
         if not keyframe:
             features.loc[indices, "source"] = "tracked"
         self._set_features(features)
+
+    def set_label(self, indices, label: str) -> list[int]:
+        """Give every box of the tracks of the boxes at ``indices`` the class ``label``; return the tracks."""
+        features = self.layer.features.copy()
+        tracks = sorted(set(features.loc[sorted(indices), "track_id"].tolist()))
+        features.loc[features["track_id"].isin(tracks), "label"] = label
+        self._set_features(features)
+        return tracks
+
+    def set_new_label(self, label: str) -> None:
+        """The class of the tracks drawn from now on."""
+        self.new_label = label
+        with self._quiet():
+            self.layer.feature_defaults = {**self.layer.feature_defaults.iloc[0].to_dict(), "label": label}
+
+    def labels(self) -> list[str]:
+        """The class labels the boxes have, sorted (without the empty one)."""
+        return sorted({label for label in self.layer.features["label"] if label})
 
     def restyle(self, threshold: float | None = None) -> None:
         """Recolour every box (after a change of the review ``threshold``)."""
@@ -185,7 +204,9 @@ class BoxesLayer:
         with self._quiet():
             self.layer.features = features
             ids = features["track_id"]
-            self.layer.feature_defaults = {**NEW_BOX, "track_id": int(ids.max()) + 1 if len(ids) else 1}
+            self.layer.feature_defaults = {
+                **NEW_BOX, "track_id": int(ids.max()) + 1 if len(ids) else 1, "label": self.new_label
+            }
         self.restyle()
 
     def _quiet(self):
