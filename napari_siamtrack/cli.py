@@ -105,7 +105,8 @@ def _add_format_parsers(commands) -> None:
     export.add_argument("--format", required=True, choices=list(WRITERS))
     export.add_argument(
         "--out", type=Path, required=True,
-        help="mot: a folder, or a .zip (CVAT imports it); cvat: an .xml file; yolo: a folder; coco: a .json file",
+        help="mot: a folder, or a .zip (CVAT imports it); cvat: an .xml file; yolo: a folder; "
+        "coco: a .json file",
     )
     export.add_argument(
         "--video", type=Path,
@@ -125,7 +126,9 @@ def _add_format_parsers(commands) -> None:
         help="read MOT 1.1, CVAT for video 1.1 XML or COCO into a boxes CSV",
         description="Read boxes in another format into the boxes CSV the napari plugin opens.",
     )
-    imports.add_argument("input", type=Path, help="mot: a folder, .zip or gt.txt; cvat: .xml or CVAT's .zip; coco: .json")
+    imports.add_argument(
+        "input", type=Path, help="mot: a folder, .zip or gt.txt; cvat: .xml or CVAT's .zip; coco: .json"
+    )
     imports.add_argument("--format", required=True, choices=list(READERS))
     imports.add_argument("--out", type=Path, required=True, help="the boxes CSV to write")
 

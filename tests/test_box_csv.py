@@ -192,7 +192,8 @@ def test_label_and_outside_round_trip(tmp_path: Path) -> None:
     ]
     path = write_csv(tmp_path / "b.csv", rows)
     assert read_csv(path) == rows
-    assert path.read_text(encoding="utf-8").splitlines()[2] == '1,1,1.5,2.0,10.0,20.0,1.0,manual,true,true,"red car, ""left"""'
+    line = path.read_text(encoding="utf-8").splitlines()[2]
+    assert line == '1,1,1.5,2.0,10.0,20.0,1.0,manual,true,true,"red car, ""left"""'
 
 
 def test_files_without_outside_and_label_columns_still_read(tmp_path: Path) -> None:
@@ -206,7 +207,11 @@ def test_files_without_outside_and_label_columns_still_read(tmp_path: Path) -> N
 
 @pytest.mark.parametrize(
     ("label", "problem"),
-    [("a\nb", "printable text on one line"), (" cat", "must not start or end with a space"), (3, "must be text")],
+    [
+        ("a\nb", "printable text on one line"),
+        (" cat", "must not start or end with a space"),
+        (3, "must be text"),
+    ],
 )
 def test_write_rejects_bad_labels(tmp_path: Path, label: object, problem: str) -> None:
     with pytest.raises(BoxCsvError, match=problem):

@@ -43,7 +43,11 @@ def generated_tracks(decimals: int | None = None) -> list[BoxRow]:
             key = frame in (first, 18) or (track == 1 and frame % 7 == 0)
             outside = (track == 2 and frame == 10) or (track == 3 and frame == stop - 1)
             score = 1.0 if key else round(float(rng.uniform(0.2, 1.0)), 3)
-            rows.append(BoxRow(frame, track, *box, score, "manual" if key else "tracked", key or outside, outside, label))
+            rows.append(
+                BoxRow(
+                    frame, track, *box, score, "manual" if key else "tracked", key or outside, outside, label
+                )
+            )
     return rows
 
 
@@ -65,9 +69,11 @@ def as_carried(rows: list[BoxRow], name: str) -> list[BoxRow]:
 
 def assert_same_boxes(back: list[BoxRow], expected: list[BoxRow], tolerance: float) -> None:
     assert [(r.track_id, r.frame) for r in back] == [(r.track_id, r.frame) for r in expected]
-    coords = np.array([[r.x, r.y, r.w, r.h] for r in back]) - np.array([[r.x, r.y, r.w, r.h] for r in expected])
+    coords = np.array([[r.x, r.y, r.w, r.h] for r in back]) - np.array(
+        [[r.x, r.y, r.w, r.h] for r in expected]
+    )
     assert np.abs(coords).max() <= tolerance
-    rest = lambda r: (r.score, r.source, r.keyframe, r.outside, r.label)  # noqa: E731
+    rest = lambda r: (r.score, r.source, r.keyframe, r.outside, r.label)
     assert [rest(r) for r in back] == [rest(r) for r in expected]
 
 
@@ -131,7 +137,9 @@ def test_yolo_and_coco_write_the_frames_with_images(tmp_path):
 
 
 def test_sixteen_bit_frames_are_written_as_eight_bit_images(tmp_path):
-    frames = np.linspace(0, 4000, N_FRAMES * HEIGHT * WIDTH).reshape(N_FRAMES, HEIGHT, WIDTH).astype(np.uint16)
+    frames = (
+        np.linspace(0, 4000, N_FRAMES * HEIGHT * WIDTH).reshape(N_FRAMES, HEIGHT, WIDTH).astype(np.uint16)
+    )
     folder = WRITERS["yolo"](tmp_path / "y", [], Video.of_frames("stack", frames), images=True).paths[0]
     from imageio.v3 import imread
 
@@ -144,13 +152,17 @@ def test_coco_document_follows_the_coco_video_convention(tmp_path):
     path = WRITERS["coco"](tmp_path / "clip.json", rows, VIDEO).paths[0]
     document = json.loads(path.read_text())
     assert [c["name"] for c in document["categories"]] == ["mouse", "object", "rat"]
-    assert document["videos"] == [{"id": 1, "name": "clip", "width": WIDTH, "height": HEIGHT, "length": N_FRAMES}]
+    assert document["videos"] == [
+        {"id": 1, "name": "clip", "width": WIDTH, "height": HEIGHT, "length": N_FRAMES}
+    ]
     assert document["images"][3] == {
         "id": 4, "video_id": 1, "frame_id": 3, "file_name": "frame_000003.jpg", "width": WIDTH, "height": HEIGHT
     }  # fmt: skip
     ann = document["annotations"][0]
     first = rows[0]
-    assert ann["bbox"] == [first.x, first.y, first.w, first.h] and ann["track_id"] == 1 and ann["image_id"] == 1
+    assert (
+        ann["bbox"] == [first.x, first.y, first.w, first.h] and ann["track_id"] == 1 and ann["image_id"] == 1
+    )
     assert ann["attributes"] == {"track_id": 0, "keyframe": True, "source": "manual"}
     assert len(document["annotations"]) == sum(not r.outside for r in rows)
 
@@ -158,7 +170,7 @@ def test_coco_document_follows_the_coco_video_convention(tmp_path):
 def test_each_export_says_once_what_it_leaves_out(tmp_path):
     rows = generated_tracks()
     notes = {name: WRITERS[name](tmp_path / OUT[name], rows, VIDEO).note for name in WRITERS}
-    for name, note in notes.items():
+    for note in notes.values():
         assert "\n" not in note and note.count("leaves out") == 1
         assert "the labels of 1 unlabelled track (written as class 'object')" in note
     assert "which boxes are keyframes; tracker scores" in notes["mot"]
@@ -243,7 +255,9 @@ def _schema(root: ElementTree.Element, path: str = "") -> dict[str, set[str]]:
 
 def test_our_cvat_xml_uses_only_the_documented_elements_and_attributes(tmp_path):
     documented = _schema(ElementTree.parse(FIXTURES / "cvat_video_1.1.xml").getroot())
-    ours = _schema(ElementTree.parse(WRITERS["cvat"](tmp_path / "c.xml", generated_tracks(), VIDEO).paths[0]).getroot())
+    ours = _schema(
+        ElementTree.parse(WRITERS["cvat"](tmp_path / "c.xml", generated_tracks(), VIDEO).paths[0]).getroot()
+    )
     assert set(ours) <= set(documented)
     assert all(names <= documented[path] for path, names in ours.items())
     track, box = "/annotations/track", "/annotations/track/box"
@@ -263,7 +277,11 @@ def test_cvat_tracks_are_closed_where_they_have_no_box(tmp_path):
     assert closers == [(2, True, True, 11.0), (6, True, True, 15.0)]
     assert "frames without a box inside a track (1 gap, written as outside" in written.note
     ends_on_last_frame = [replace(r, frame=r.frame + 24) for r in rows]
-    assert not [r for r in READERS["cvat"](WRITERS["cvat"](tmp_path / "d.xml", ends_on_last_frame, VIDEO).paths[0]).rows if r.frame == 30]
+    assert not [
+        r
+        for r in READERS["cvat"](WRITERS["cvat"](tmp_path / "d.xml", ends_on_last_frame, VIDEO).paths[0]).rows
+        if r.frame == 30
+    ]
     unknown = WRITERS["cvat"](tmp_path / "e.xml", rows)
     assert "without the video's length" in unknown.note
 
@@ -287,7 +305,9 @@ def test_cvat_zip_export_reads_in(tmp_path):
     xml = (FIXTURES / "cvat_video_1.1.xml").read_bytes()
     with zipfile.ZipFile(tmp_path / "task.zip", "w") as archive:
         archive.writestr("annotations.xml", xml)
-    assert READERS["cvat"](tmp_path / "task.zip").rows == READERS["cvat"](FIXTURES / "cvat_video_1.1.xml").rows
+    assert (
+        READERS["cvat"](tmp_path / "task.zip").rows == READERS["cvat"](FIXTURES / "cvat_video_1.1.xml").rows
+    )
 
 
 def test_coco_from_cvat_reads_its_zero_based_track_ids_and_frame_names(tmp_path):
@@ -330,7 +350,10 @@ def test_numbers_are_short_and_exact_to_a_millionth():
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("1,1,1,2,3,4,1,1,1\n1,1,5,5,3,4,1,1,1\n", "line 2: a second box for track 1 on frame 1 .first on line 1."),
+        (
+            "1,1,1,2,3,4,1,1,1\n1,1,5,5,3,4,1,1,1\n",
+            "line 2: a second box for track 1 on frame 1 .first on line 1.",
+        ),
         ("1,1,1,2,3\n", "line 1: expected 6 to 10 comma-separated fields, got 5"),
         ("\n0,1,1,2,3,4\n", "line 2: frame must be >= 1"),
         ("1,-1,1,2,3,4\n", "line 1: track id must be >= 1, got -1"),
@@ -353,19 +376,32 @@ def test_hostile_mot_files_name_file_and_line(tmp_path, text, problem):
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ('<?xml version="1.0"?>\n<!DOCTYPE a [<!ENTITY x "y">]>\n<annotations/>', "line 2: DTDs and entities are not allowed"),
+        (
+            '<?xml version="1.0"?>\n<!DOCTYPE a [<!ENTITY x "y">]>\n<annotations/>',
+            "line 2: DTDs and entities are not allowed",
+        ),
         ("<annotations>\n<track id='0' label='a'>\n<box frame='0'", "line 3: not well-formed XML"),
         ("<tracks/>", "line 1: the root element is <tracks>, not <annotations>"),
         ("<annotations>\n<track label='a'/>\n</annotations>", "line 2: the element lacks the 'id' attribute"),
-        ("<annotations><track id='0' label='a'>\n<box frame='1' xtl='1' ytl='1' xbr='0' ybr='3' outside='0' "
-         "occluded='0' keyframe='1'/></track></annotations>", "line 2: w and h must be > 0"),
-        ("<annotations><track id='0' label='a'>\n<box frame='1' xtl='1' ytl='1' xbr='2' ybr='3' outside='yes' "
-         "occluded='0' keyframe='1'/></track></annotations>", "line 2: outside must be 0 or 1, got 'yes'"),
-        ("<annotations><track id='0' label='a'>\n<box frame='x' xtl='1' ytl='1' xbr='2' ybr='3'/></track></annotations>",
-         "line 2: frame must be an integer, got 'x'"),
-        ("<annotations><track id='0' label='a'><box frame='1' xtl='1' ytl='1' xbr='2' ybr='3' keyframe='1'/>\n"
-         "<box frame='1' xtl='1' ytl='1' xbr='2' ybr='3' keyframe='1'/></track></annotations>",
-         "line 2: a second box for track 0 on frame 1"),
+        (
+            "<annotations><track id='0' label='a'>\n<box frame='1' xtl='1' ytl='1' xbr='0' ybr='3' outside='0' "
+            "occluded='0' keyframe='1'/></track></annotations>",
+            "line 2: w and h must be > 0",
+        ),
+        (
+            "<annotations><track id='0' label='a'>\n<box frame='1' xtl='1' ytl='1' xbr='2' ybr='3' outside='yes' "
+            "occluded='0' keyframe='1'/></track></annotations>",
+            "line 2: outside must be 0 or 1, got 'yes'",
+        ),
+        (
+            "<annotations><track id='0' label='a'>\n<box frame='x' xtl='1' ytl='1' xbr='2' ybr='3'/></track></annotations>",
+            "line 2: frame must be an integer, got 'x'",
+        ),
+        (
+            "<annotations><track id='0' label='a'><box frame='1' xtl='1' ytl='1' xbr='2' ybr='3' keyframe='1'/>\n"
+            "<box frame='1' xtl='1' ytl='1' xbr='2' ybr='3' keyframe='1'/></track></annotations>",
+            "line 2: a second box for track 0 on frame 1",
+        ),
     ],
 )
 def test_hostile_cvat_files_name_file_and_line(tmp_path, text, problem):
@@ -381,18 +417,35 @@ def test_hostile_cvat_files_name_file_and_line(tmp_path, text, problem):
     [
         ('{"images": [\n{"id": 1,}]}', "line 2: not valid JSON"),
         ("[]", "the document: a COCO file is a JSON object"),
-        ('{"images": [{"id": 1, "file_name": "a.jpg"}]}', "images.0.: file_name 'a.jpg' holds no frame number"),
-        ('{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], "annotations": '
-         '[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]}]}', "annotations.0.: the annotation has no track_id"),
-        ('{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], "annotations": '
-         '[{"image_id": 2, "category_id": 1, "bbox": [0, 0, 1, 1], "track_id": 1}]}', "annotations.0.: image_id 2 is not an image"),
-        ('{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], "annotations": '
-         '[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1], "track_id": 1}]}', "annotations.0.: bbox must be four numbers"),
-        ('{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], "annotations": '
-         '[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "track_id": "1"}]}', "annotations.0.: 'track_id' must be int"),
-        ('{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], "annotations": '
-         '[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "track_id": 1, "score": 2}]}',
-         r"annotations.0.: score must be in \[0, 1\]"),
+        (
+            '{"images": [{"id": 1, "file_name": "a.jpg"}]}',
+            "images.0.: file_name 'a.jpg' holds no frame number",
+        ),
+        (
+            '{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], "annotations": '
+            '[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]}]}',
+            "annotations.0.: the annotation has no track_id",
+        ),
+        (
+            '{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], "annotations": '
+            '[{"image_id": 2, "category_id": 1, "bbox": [0, 0, 1, 1], "track_id": 1}]}',
+            "annotations.0.: image_id 2 is not an image",
+        ),
+        (
+            '{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], "annotations": '
+            '[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1], "track_id": 1}]}',
+            "annotations.0.: bbox must be four numbers",
+        ),
+        (
+            '{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], "annotations": '
+            '[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "track_id": "1"}]}',
+            "annotations.0.: 'track_id' must be int",
+        ),
+        (
+            '{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], "annotations": '
+            '[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "track_id": 1, "score": 2}]}',
+            r"annotations.0.: score must be in \[0, 1\]",
+        ),
     ],
 )
 def test_hostile_coco_files_name_file_and_place(tmp_path, text, problem):

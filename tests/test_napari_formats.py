@@ -27,7 +27,11 @@ def sample_tracks() -> list[BoxRow]:
     rows = []
     for f, box in enumerate(sample.boxes):
         key = f in (0, 30)
-        rows.append(BoxRow(f, 1, *map(float, box), 1.0 if key else 0.8, "manual" if key else "tracked", key, label="cat"))
+        rows.append(
+            BoxRow(
+                f, 1, *map(float, box), 1.0 if key else 0.8, "manual" if key else "tracked", key, label="cat"
+            )
+        )
         if not 20 < f < 40:
             rows.append(BoxRow(f, 2, 10.5 + f, 20.25, 30.0, 24.0, 1.0, "manual", True, outside=f == 20))
     return sorted(rows, key=lambda r: (r.track_id, r.frame))
@@ -47,7 +51,7 @@ def window(make_napari_viewer_proxy):
 def test_the_save_dialog_offers_every_format(window):
     from napari.plugins._npe2 import file_extensions_string_for_layers
 
-    viewer, video, boxes = window
+    _, video, boxes = window
     filters, _ = file_extensions_string_for_layers([video, boxes])
     assert set(FILTERS.values()) <= set(filters.split(";;"))
     filters, _ = file_extensions_string_for_layers([boxes])
@@ -72,7 +76,9 @@ def test_sample_tracks_saved_in_every_format_and_opened_again(window, tmp_path):
     (tmp_path / "coco").mkdir()
     for name, target in targets.items():
         path = str(tmp_path / target)
-        saved = viewer.layers.save(path, selected=True, _writer=writer_of[FILTERS[name]])  # as the dialog does
+        saved = viewer.layers.save(
+            path, selected=True, _writer=writer_of[FILTERS[name]]
+        )  # as the dialog does
         assert saved[0] == path
     # napari's choice by extension picks the same writers
     assert viewer.layers.save(str(tmp_path / "again.xml"), selected=True, plugin="napari-siamtrack")
@@ -82,7 +88,9 @@ def test_sample_tracks_saved_in_every_format_and_opened_again(window, tmp_path):
         (layer,) = viewer.open(str(tmp_path / targets[name]), plugin="napari-siamtrack")
         back = read_boxes(layer.data, layer.shape_type, layer.features)
         assert not back.problems and layer.name.startswith("cat")
-        assert_same_boxes(sorted(back.rows, key=lambda r: (r.track_id, r.frame)), as_carried(rows, name), 1e-3)
+        assert_same_boxes(
+            sorted(back.rows, key=lambda r: (r.track_id, r.frame)), as_carried(rows, name), 1e-3
+        )
 
     yolo = tmp_path / "cat_yolo"
     assert len(list((yolo / "labels").iterdir())) == 60 and len(list((yolo / "images").iterdir())) == 60

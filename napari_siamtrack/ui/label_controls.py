@@ -22,11 +22,15 @@ class LabelControls:
     def __init__(self, binding: Callable[[], BoxesLayer]) -> None:
         self._binding = binding
         self._names: list[str] = []
-        self.label = ComboBox(label="Label", choices=self._choices, tooltip="the class of tracks drawn from now on")
+        self.label = ComboBox(
+            label="Label", choices=self._choices, tooltip="the class of tracks drawn from now on"
+        )
         self.new_name = LineEdit(tooltip="type a class label, then Add (or press Enter)")
         self.add_button = PushButton(text="Add")
         self.apply_button = PushButton(text="Label the selected boxes' tracks")
-        row = Container(widgets=[self.new_name, self.add_button], layout="horizontal", labels=False, label="New label")
+        row = Container(
+            widgets=[self.new_name, self.add_button], layout="horizontal", labels=False, label="New label"
+        )
         row.margins = (0, 0, 0, 0)
         self.widgets = [self.label, row, self.apply_button]
         self.label.changed.connect(self._on_label)

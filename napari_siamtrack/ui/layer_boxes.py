@@ -24,7 +24,8 @@ DECIMALS = 3
 TRANSLATE = (0.0, -0.5, -0.5)
 #: Values napari gives a rectangle a person draws; ``frame = -1`` marks it as not yet seen by the widget.
 NEW_BOX = {
-    "track_id": 1, "frame": -1, "score": 1.0, "source": "manual", "keyframe": True, "outside": False, "label": ""
+    "track_id": 1, "frame": -1, "score": 1.0, "source": "manual", "keyframe": True, "outside": False,
+    "label": "",
 }
 #: Edge colours: keyframes, tracked boxes, and tracked boxes scoring below the review threshold.
 COLOURS = {"keyframe": "#ffd60a", "tracked": "#4cc9f0", "uncertain": "#ff3860"}

@@ -99,7 +99,8 @@ def _write_format(name: str, path: str, layer_data: list) -> list[str]:
     video = None
     if images:
         data, meta = images[0]
-        video = Video.of_frames(meta.get("name", "video"), data[0] if meta.get("multiscale") else data, meta.get("rgb"))
+        frames = data[0] if meta.get("multiscale") else data
+        video = Video.of_frames(meta.get("name", "video"), frames, meta.get("rgb"))
     options = {"images": True} if name in ("yolo", "coco") and video is not None else {}
     written = WRITERS[name](path, _layer_rows(*boxes), video, **options)
     _tell(written.note)

@@ -78,8 +78,8 @@ class PropagateWidget(Container):
         self.extend(
             [
                 self.image, self.boxes, self.new_layer, *self.labels.widgets, self.direction, self.until,
-                self.until_frame, self.start_from, self.propagate_button, self.cancel_button, self.progress, self.status,
-                self.threshold, self.previous_uncertain, self.next_uncertain, self.keyframe_button,
+                self.until_frame, self.start_from, self.propagate_button, self.cancel_button, self.progress,
+                self.status, self.threshold, self.previous_uncertain, self.next_uncertain, self.keyframe_button,
                 self.export_button,
             ]
         )  # fmt: skip

@@ -10,7 +10,12 @@ from . import coco, cvat_xml, mot, yolo
 from .common import FormatError, Loaded, Video, Written
 
 #: By format name: how to write it, read it (not YOLO), name it, and tell its files from others.
-WRITERS = {"mot": mot.write_mot, "cvat": cvat_xml.write_cvat, "yolo": yolo.write_yolo, "coco": coco.write_coco}
+WRITERS = {
+    "mot": mot.write_mot,
+    "cvat": cvat_xml.write_cvat,
+    "yolo": yolo.write_yolo,
+    "coco": coco.write_coco,
+}
 READERS = {"mot": mot.read_mot, "cvat": cvat_xml.read_cvat, "coco": coco.read_coco}
 TITLES = {"mot": mot.TITLE, "cvat": cvat_xml.TITLE, "yolo": yolo.TITLE, "coco": coco.TITLE}
 SNIFFERS = {"mot": mot.looks_like, "cvat": cvat_xml.looks_like, "coco": coco.looks_like}

@@ -59,8 +59,10 @@ def write_coco(
     kept = [r for r in sorted(rows, key=lambda r: (r.frame, r.track_id)) if not r.outside]
     beyond = [r for r in kept if r.frame >= video.n_frames]
     if beyond:
-        raise FormatError(f"{path}: track {beyond[0].track_id} has a box on frame {beyond[0].frame}, after the "
-                          f"video's last frame {video.n_frames - 1}")
+        raise FormatError(
+            f"{path}: track {beyond[0].track_id} has a box on frame {beyond[0].frame}, after the "
+            f"video's last frame {video.n_frames - 1}"
+        )
     document = {
         "info": {"description": f"{video.name}: boxes tracked with napari-siamtrack", "version": "1.0"},
         "licenses": [],
@@ -131,7 +133,10 @@ def read_coco(path: str | os.PathLike) -> Loaded:
         for k, ann in enumerate(_list(document, "annotations")):
             where = f"annotations[{k}]"
             row = _row(ann, frames, categories)
-            _expect((row.frame, row.track_id) not in seen, f"a second box for track {row.track_id} on frame {row.frame}")
+            _expect(
+                (row.frame, row.track_id) not in seen,
+                f"a second box for track {row.track_id} on frame {row.frame}",
+            )
             seen.add((row.frame, row.track_id))
             rows.append(row)
     except ValueError as exc:
@@ -158,7 +163,10 @@ def _row(ann: object, frames: dict[int, int], categories: dict[int, str]) -> Box
         raise ValueError("the annotation has no track_id: a COCO file without track ids holds no tracks")
     keyframe = _get(attributes, "keyframe", bool) if "keyframe" in attributes else True
     source = attributes.get("source", "manual" if keyframe else "semi-auto")
-    _expect(source in ("manual", "semi-auto", "auto", "file"), f"attributes.source {source!r} is not a CVAT source")
+    _expect(
+        source in ("manual", "semi-auto", "auto", "file"),
+        f"attributes.source {source!r} is not a CVAT source",
+    )
     score = _get(ann, "score", float) if "score" in ann else 1.0
     outside = _get(attributes, "outside", bool) if "outside" in attributes else False
     row = BoxRow(frames[image_id], track, *map(float, bbox), float(score),
@@ -174,7 +182,9 @@ def _frame_of(image: object) -> int:
         frame = _get(image, "frame_id", int)
     else:
         digits = re.findall(r"\d+", Path(_get(image, "file_name", str)).stem)
-        _expect(bool(digits), f"file_name {image['file_name']!r} holds no frame number, and there is no frame_id")
+        _expect(
+            bool(digits), f"file_name {image['file_name']!r} holds no frame number, and there is no frame_id"
+        )
         frame = int(digits[-1])
     _expect(frame >= 0, f"frame {frame} must be >= 0")
     return frame
@@ -189,7 +199,11 @@ def _list(document: dict, key: str) -> list:
 def _get(obj: dict, key: str, kind: type):
     _expect(key in obj, f"it lacks {key!r}")
     value = obj[key]
-    ok = _is_number(value) if kind is float else isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+    ok = (
+        _is_number(value)
+        if kind is float
+        else isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+    )
     _expect(ok, f"{key!r} must be {'a number' if kind is float else kind.__name__}, got {value!r}")
     return value
 

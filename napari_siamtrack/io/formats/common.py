@@ -42,19 +42,23 @@ class Video:
         (default: a last axis of 3 or 4)."""
         shape = tuple(frames.shape)
         if len(shape) not in (3, 4):
-            raise FormatError(f"video {name!r} has shape {shape}: expected (frames, height, width[, channels])")
+            raise FormatError(
+                f"video {name!r} has shape {shape}: expected (frames, height, width[, channels])"
+            )
         rgb = shape[-1] in (3, 4) if rgb is None else rgb
         if len(shape) - int(rgb) != 3:
-            raise FormatError(f"video {name!r} has shape {shape}: expected (frames, height, width[, channels])")
+            raise FormatError(
+                f"video {name!r} has shape {shape}: expected (frames, height, width[, channels])"
+            )
         return cls(name, shape[0], shape[1], shape[2], frames)
 
     def need_size(self, what: str) -> tuple[int, int]:
         """(height, width), or a :class:`FormatError` saying that ``what`` needs the video."""
         if self.height is None or self.width is None or self.n_frames is None:
             raise FormatError(
-            f"{what} needs the video's frame size and length: give the video (--video; in napari, save "
-            "the video layer with the boxes)"
-        )
+                f"{what} needs the video's frame size and length: give the video (--video; in napari, save "
+                "the video layer with the boxes)"
+            )
         return self.height, self.width
 
 
@@ -112,7 +116,9 @@ def left_out(format_name: str, rows: Sequence[BoxRow], carries: set[str], extra:
         parts.append(f"{plural(outside, 'outside box')} (not written)")
     unlabelled = len({r.track_id for r in rows if not r.label})
     if unlabelled:
-        parts.append(f"the labels of {plural(unlabelled, 'unlabelled track')} (written as class {UNLABELLED!r})")
+        parts.append(
+            f"the labels of {plural(unlabelled, 'unlabelled track')} (written as class {UNLABELLED!r})"
+        )
     parts += extra
     return f"{format_name} leaves out {'; '.join(parts)}" if parts else ""
 

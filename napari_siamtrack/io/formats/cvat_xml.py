@@ -52,17 +52,21 @@ def write_cvat(
         boxes = list(boxes)
         labels = sorted({b.label for b in boxes})
         if len(labels) > 1:
-            raise FormatError(f"{path}: track {track} has several labels ({', '.join(map(repr, labels))}): "
-                              "give each track one label")
+            raise FormatError(
+                f"{path}: track {track} has several labels ({', '.join(map(repr, labels))}): "
+                "give each track one label"
+            )
         source = "manual" if all(b.keyframe or b.source == "manual" for b in boxes) else "semi-auto"
-        lines.append(f"  <track id=\"{track - 1}\" label={quoteattr(labels[0] or UNLABELLED)} source=\"{source}\">")
+        lines.append(
+            f'  <track id="{track - 1}" label={quoteattr(labels[0] or UNLABELLED)} source="{source}">'
+        )
         for box, kind in _with_closers(boxes, video.n_frames):
             gaps += kind == "gap"
             keyframe = kind != "box" or box.keyframe or box.source == "manual" or all_keyframes
             lines.append(
-                f"    <box frame=\"{box.frame}\" outside=\"{int(box.outside)}\" occluded=\"0\" "
-                f"keyframe=\"{int(keyframe)}\" xtl=\"{number(box.x)}\" ytl=\"{number(box.y)}\" "
-                f"xbr=\"{number(box.x + box.w)}\" ybr=\"{number(box.y + box.h)}\">"
+                f'    <box frame="{box.frame}" outside="{int(box.outside)}" occluded="0" '
+                f'keyframe="{int(keyframe)}" xtl="{number(box.x)}" ytl="{number(box.y)}" '
+                f'xbr="{number(box.x + box.w)}" ybr="{number(box.y + box.h)}">'
             )
             lines.append("    </box>")
         lines.append("  </track>")
@@ -71,16 +75,22 @@ def write_cvat(
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     extra = []
     if gaps:
-        extra.append(f"frames without a box inside a track ({plural(gaps, 'gap')}, written as outside: CVAT "
-                     "has no unlabelled frames inside a track)")
+        extra.append(
+            f"frames without a box inside a track ({plural(gaps, 'gap')}, written as outside: CVAT "
+            "has no unlabelled frames inside a track)"
+        )
     if video.n_frames is None and rows:
-        extra.append("where tracks end (without the video's length CVAT shows each track's last box to the "
-                     "end of the video: give the video)")
+        extra.append(
+            "where tracks end (without the video's length CVAT shows each track's last box to the "
+            "end of the video: give the video)"
+        )
     notes = [left_out(TITLE, rows, {"track_id", "keyframe", "outside", "label"}, extra)]
     tracked = sum(not (r.keyframe or r.source == "manual") for r in rows)
     if tracked and not all_keyframes:
-        notes.append(f"CVAT imports only keyframes, so there its {plural(tracked, 'tracked box')} become "
-                     "interpolation (siamtrack export --all-keyframes keeps them)")
+        notes.append(
+            f"CVAT imports only keyframes, so there its {plural(tracked, 'tracked box')} become "
+            "interpolation (siamtrack export --all-keyframes keeps them)"
+        )
     return Written([path], "; ".join(n for n in notes if n))
 
 
@@ -90,12 +100,21 @@ def _meta(video: Video, names: list[str]) -> list[str]:
         lines.append(f"      <size>{video.n_frames}</size>")
     lines += ["      <mode>interpolation</mode>", "      <overlap>0</overlap>", "      <labels>"]
     for name in names:
-        lines += ["        <label>", f"          <name>{escape(name)}</name>", "          <attributes>",
-                  "          </attributes>", "        </label>"]
+        lines += [
+            "        <label>",
+            f"          <name>{escape(name)}</name>",
+            "          <attributes>",
+            "          </attributes>",
+            "        </label>",
+        ]
     lines.append("      </labels>")
     if video.width is not None and video.height is not None:
-        lines += ["      <original_size>", f"        <width>{video.width}</width>",
-                  f"        <height>{video.height}</height>", "      </original_size>"]
+        lines += [
+            "      <original_size>",
+            f"        <width>{video.width}</width>",
+            f"        <height>{video.height}</height>",
+            "      </original_size>",
+        ]
     return lines + ["    </task>", "  </meta>"]
 
 
@@ -111,7 +130,9 @@ def _with_closers(boxes: list[BoxRow], n_frames: int | None):
             continue
         kind = "gap" if box.frame < boxes[-1].frame else "end"
         if kind == "gap" or (n_frames is not None and after < n_frames):
-            closer = BoxRow(after, box.track_id, box.x, box.y, box.w, box.h, 1.0, "manual", True, True, box.label)
+            closer = BoxRow(
+                after, box.track_id, box.x, box.y, box.w, box.h, 1.0, "manual", True, True, box.label
+            )
             yield closer, kind
 
 
@@ -148,7 +169,9 @@ def read_cvat(path: str | os.PathLike) -> Loaded:
     try:
         parser.Parse(data, True)
     except expat.ExpatError as exc:
-        raise FormatError(f"{name}, line {exc.lineno}: not well-formed XML ({expat.errors.messages[exc.code]})") from None
+        raise FormatError(
+            f"{name}, line {exc.lineno}: not well-formed XML ({expat.errors.messages[exc.code]})"
+        ) from None
     except ValueError as exc:
         raise FormatError(f"{name}, line {parser.CurrentLineNumber}: {exc}") from None
     if not reader.root_seen:

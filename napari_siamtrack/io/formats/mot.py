@@ -36,10 +36,14 @@ MOT_CLASSES = (
 
 
 def write_mot(
-    path: str | os.PathLike, rows: Iterable[BoxRow], video: Video | None = None, classes: Sequence[str] | None = None
+    path: str | os.PathLike,
+    rows: Iterable[BoxRow],
+    video: Video | None = None,
+    classes: Sequence[str] | None = None,
 ) -> Written:
     """Write ``gt/gt.txt`` and ``gt/labels.txt`` into the folder ``path``, or into a zip when ``path``
-    ends in ``.zip`` (the archive CVAT imports), atomically."""
+    ends in ``.zip`` (the archive CVAT imports), atomically. ``video`` is not needed (MOT holds no frame
+    size); it is taken so that every writer is called alike."""
     path = Path(path)
     rows = checked_rows(path, rows)
     names = class_names(rows, classes)
@@ -150,7 +154,9 @@ def _parse(line: str, names: list[str]) -> BoxRow:
     if frame < 1:
         raise ValueError(f"frame must be >= 1 (MOT frames count from 1), got {frame}")
     if track < 1:
-        raise ValueError(f"track id must be >= 1, got {track}: rows without an identity are detections, not tracks")
+        raise ValueError(
+            f"track id must be >= 1, got {track}: rows without an identity are detections, not tracks"
+        )
     x, y, w, h = (_float(name, text) for name, text in zip("xywh", fields[2:6]))
     not_ignored = _float("not-ignored flag", fields[6]) if len(fields) > 6 else 1.0
     class_id = _int("class id", fields[7]) if len(fields) > 7 else -1
@@ -161,7 +167,9 @@ def _parse(line: str, names: list[str]) -> BoxRow:
         label = names[class_id - 1]
     else:
         raise ValueError(f"class id {class_id} is not a line of labels.txt (1…{len(names)})")
-    row = BoxRow(frame - 1, track, x, y, w, h, 1.0, "manual", True, not_ignored == 0 and visibility == 0, label)
+    row = BoxRow(
+        frame - 1, track, x, y, w, h, 1.0, "manual", True, not_ignored == 0 and visibility == 0, label
+    )
     problem = row_problem(row)
     if problem is not None:
         raise ValueError(problem)

@@ -20,7 +20,17 @@ from pathlib import Path
 
 from ..atomic import atomic_folder
 from ..box_csv import BoxRow, checked_rows
-from .common import UNLABELLED, Video, Written, class_names, frame_name, left_out, number, plural, write_images
+from .common import (
+    UNLABELLED,
+    Video,
+    Written,
+    class_names,
+    frame_name,
+    left_out,
+    number,
+    plural,
+    write_images,
+)
 
 TITLE = "YOLO"
 #: Decimals of the normalised coordinates: under 1/1000 pixel on frames up to 100,000 pixels wide.
@@ -56,16 +66,22 @@ def write_yolo(
             continue
         clipped += (x0, y0, x1, y1) != (r.x, r.y, r.x + r.w, r.y + r.h)
         values = ((x0 + x1) / 2 / width, (y0 + y1) / 2 / height, (x1 - x0) / width, (y1 - y0) / height)
-        lines[r.frame].append(" ".join([str(names.index(r.label or UNLABELLED))] + [number(v, DECIMALS) for v in values]))
+        lines[r.frame].append(
+            " ".join([str(names.index(r.label or UNLABELLED))] + [number(v, DECIMALS) for v in values])
+        )
     with atomic_folder(path) as tmp:
         (tmp / "labels").mkdir()
         for frame in range(video.n_frames):
-            (tmp / "labels" / f"{frame_name(frame)}.txt").write_text("".join(f"{line}\n" for line in lines[frame]))
+            (tmp / "labels" / f"{frame_name(frame)}.txt").write_text(
+                "".join(f"{line}\n" for line in lines[frame])
+            )
         (tmp / "classes.txt").write_text("".join(f"{name}\n" for name in names), encoding="utf-8")
         if images:
             write_images(tmp / "images", video)
             names_yaml = "".join(f"  {k}: {json.dumps(name)}\n" for k, name in enumerate(names))
-            (tmp / "data.yaml").write_text(f"train: images\nval: images\nnames:\n{names_yaml}", encoding="utf-8")
+            (tmp / "data.yaml").write_text(
+                f"train: images\nval: images\nnames:\n{names_yaml}", encoding="utf-8"
+            )
     extra = []
     if clipped:
         extra.append(f"the parts of {plural(clipped, 'box')} beyond the frame (clipped)")
