@@ -1,4 +1,4 @@
-"""The ``siamtrack`` command line: track, convert, demo, train, calibrate, bench."""
+"""The ``siamtrack`` command line: track, export, import, convert, demo, train, calibrate, bench."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
         "track",
         help="track boxes through a video, a folder of frames or a multi-page TIFF",
         description="Track one or more boxes drawn on one frame forward to the last frame and write "
-        "every box to a CSV file (columns: frame, track_id, x, y, w, h, score, source, keyframe; "
+        "every box to a CSV file (columns: frame, track_id, x, y, w, h, score, source, keyframe, outside, "
+        "label; "
         "0-based frames and pixels).",
     )
     track.add_argument("input", type=Path, help="video file (mp4/avi/mov/…), folder of frames or TIFF")
@@ -44,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     track.add_argument("--frame", type=int, default=0, help="0-based frame the boxes are drawn on")
     track.add_argument("--out", type=Path, required=True, help="CSV file to write")
     _add_model_options(track)
+
+    _add_format_parsers(commands)
 
     convert = commands.add_parser(
         "convert",
@@ -87,6 +90,54 @@ def _parser() -> argparse.ArgumentParser:
     add_arguments(bench)
     _add_model_options(bench)
     return parser
+
+
+def _add_format_parsers(commands) -> None:
+    from .io.formats import READERS, WRITERS
+
+    export = commands.add_parser(
+        "export",
+        help="write a boxes CSV as MOT 1.1, CVAT for video 1.1 XML, YOLO or COCO",
+        description="Write the boxes of a CSV file (siamtrack track, or the napari plugin's export) in "
+        "another format. What the format cannot hold is said in one message.",
+    )
+    export.add_argument("boxes", type=Path, help="the boxes CSV")
+    export.add_argument("--format", required=True, choices=list(WRITERS))
+    export.add_argument(
+        "--out", type=Path, required=True,
+        help="mot: a folder, or a .zip (CVAT imports it); cvat: an .xml file; yolo: a folder; "
+        "coco: a .json file",
+    )
+    export.add_argument(
+        "--video", type=Path,
+        help="the video the boxes belong to (yolo and coco need its frame size and length; cvat uses them)",
+    )
+    export.add_argument("--frames", action="store_true", help="yolo, coco: write the frames as images too")
+    export.add_argument(
+        "--classes", type=_names, metavar="A,B,…",
+        help="class names in the order of their ids (default: the labels used, sorted)",
+    )
+    export.add_argument(
+        "--all-keyframes", action="store_true",
+        help="cvat: write every box as a keyframe (CVAT imports only keyframes and interpolates the rest)",
+    )
+    imports = commands.add_parser(
+        "import",
+        help="read MOT 1.1, CVAT for video 1.1 XML or COCO into a boxes CSV",
+        description="Read boxes in another format into the boxes CSV the napari plugin opens.",
+    )
+    imports.add_argument(
+        "input", type=Path, help="mot: a folder, .zip or gt.txt; cvat: .xml or CVAT's .zip; coco: .json"
+    )
+    imports.add_argument("--format", required=True, choices=list(READERS))
+    imports.add_argument("--out", type=Path, required=True, help="the boxes CSV to write")
+
+
+def _names(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"class list {text!r} has an empty name")
+    return names
 
 
 _TRUST_HELP = (
@@ -309,6 +360,44 @@ def _track_with_progress(tracker, source, boxes, start: int) -> list[BoxRow]:
     return rows
 
 
+def _run_export(args: argparse.Namespace) -> int:
+    from .io.box_csv import read_csv
+    from .io.formats import WRITERS, Video
+    from .io.sources import open_frames
+
+    if args.frames and args.format not in ("yolo", "coco"):
+        raise ValueError("--frames is for the yolo and coco formats")
+    if args.frames and args.video is None:
+        raise ValueError("--frames needs --video")
+    if args.all_keyframes and args.format != "cvat":
+        raise ValueError("--all-keyframes is for the cvat format")
+    rows = read_csv(args.boxes)
+    options = {"images": args.frames} if args.format in ("yolo", "coco") else {}
+    if args.all_keyframes:
+        options["all_keyframes"] = True
+    if args.video is None:
+        written = WRITERS[args.format](args.out, rows, None, args.classes, **options)
+    else:
+        with open_frames(args.video) as source:
+            video = Video(args.video.stem, len(source), *source.frame_shape[:2], source)
+            written = WRITERS[args.format](args.out, rows, video, args.classes, **options)
+    print(f"wrote {len(rows)} boxes to {', '.join(map(str, written.paths))}")
+    if written.note:
+        print(written.note, file=sys.stderr)
+    return 0
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    from .io.formats import READERS
+
+    loaded = READERS[args.format](args.input)
+    write_csv(args.out, loaded.rows)
+    print(f"wrote {len(loaded.rows)} boxes to {args.out}")
+    if loaded.note:
+        print(loaded.note, file=sys.stderr)
+    return 0
+
+
 def _run_convert(args: argparse.Namespace) -> int:
     from .tracking.weights import load_weights, save_weights
 
@@ -422,6 +511,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands = {
         "track": _run_track,
+        "export": _run_export,
+        "import": _run_import,
         "convert": _run_convert,
         "demo": _run_demo,
         "train": _run_train,
@@ -432,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     run = commands[args.command]
     try:
         return run(args)
-    except ValueError as exc:  # every user-facing error of the package is a ValueError
+    except (ValueError, OSError) as exc:  # every user-facing error of the package is a ValueError
         print(f"siamtrack {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -35,3 +35,34 @@ def test_a_failed_write_leaves_the_old_file_and_no_litter(tmp_path):
             raise RuntimeError("disk full")
     assert path.read_text() == "old"
     assert os.listdir(tmp_path) == ["a.txt"]
+
+
+def test_a_folder_write_replaces_its_files_and_leaves_others_alone(tmp_path):
+    from napari_siamtrack.io.atomic import atomic_folder
+
+    target = tmp_path / "data"
+    (target / "labels").mkdir(parents=True)
+    (target / "labels" / "a.txt").write_text("old")
+    (target / "mine.txt").write_text("keep")
+    with atomic_folder(target) as tmp:
+        (tmp / "labels").mkdir()
+        (tmp / "labels" / "a.txt").write_text("new")
+        (tmp / "b.txt").write_text("b")
+        assert not (target / "b.txt").exists()  # nothing moves before the block ends
+    assert (target / "labels" / "a.txt").read_text() == "new" and (target / "b.txt").read_text() == "b"
+    assert (target / "mine.txt").read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_a_failed_folder_write_changes_nothing(tmp_path):
+    from napari_siamtrack.io.atomic import atomic_folder
+
+    target = tmp_path / "data"
+    target.mkdir()
+    (target / "a.txt").write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_folder(target) as tmp:
+            (tmp / "a.txt").write_text("new")
+            raise RuntimeError("disk full")
+    assert (target / "a.txt").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]

@@ -47,7 +47,7 @@ def test_written_text_format(tmp_path: Path) -> None:
     row = box(3, 2, x=0.1 + 0.2, w=np.float32(4.0), source="tracked", keyframe=False)
     path = write_csv(tmp_path / "b.csv", [row])
     lines = path.read_text(encoding="utf-8").splitlines()
-    assert lines == [HEADER, "3,2,0.30000000000000004,2.0,4.0,20.0,1.0,tracked,false"]
+    assert lines == [HEADER, "3,2,0.30000000000000004,2.0,4.0,20.0,1.0,tracked,false,false,"]
 
 
 def test_numpy_scalars_are_written_as_plain_numbers(tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ def test_reader_accepts_boolean_spellings_extra_columns_and_any_column_order(tmp
 
 def test_reader_accepts_a_byte_order_mark(tmp_path: Path) -> None:
     path = tmp_path / "b.csv"
-    path.write_bytes(("\ufeff" + HEADER + "\n0,1,1.5,2.0,10,20,1,manual,true\n").encode("utf-8"))
+    path.write_bytes(("\ufeff" + HEADER + "\n0,1,1.5,2.0,10,20,1,manual,true,false,\n").encode("utf-8"))
     assert read_csv(path) == [box()]
 
 
@@ -139,30 +139,32 @@ def test_write_rejects_duplicate_boxes(tmp_path: Path) -> None:
         write_csv(tmp_path / "b.csv", [box(3, 2), box(4, 2), box(3, 2, x=9.0)])
 
 
-GOOD = "0,1,1.5,2.0,10,20,1,manual,true"
+GOOD = "0,1,1.5,2.0,10,20,1,manual,true,false,"
 
 
 @pytest.mark.parametrize(
     ("lines", "line", "problem"),
     [
-        ([HEADER.removesuffix(",keyframe"), "0,1,1,2,3,4,1,manual"], 1, "header lacks column.s. keyframe"),
+        ([HEADER.replace(",keyframe", ""), "0,1,1,2,3,4,1,manual,false,"], 1, "header lacks column.s. keyframe"),
         (["frame,x,y,w,h,score,source,keyframe,x"], 1, "header lacks column.s. track_id"),
         ([HEADER + ",x"], 1, "header repeats column.s. x"),
-        ([HEADER, GOOD, "one,1,1.5,2.0,10,20,1,manual,true"], 3, "frame must be an integer, got 'one'"),
-        ([HEADER, "1.0,1,1.5,2.0,10,20,1,manual,true"], 2, "frame must be an integer, got '1.0'"),
-        ([HEADER, "0,1,abc,2.0,10,20,1,manual,true"], 2, "x must be a number, got 'abc'"),
-        ([HEADER, "0,1,1.5,,10,20,1,manual,true"], 2, "y must be a number, got ''"),
-        ([HEADER, "0,1,1.5,2.0,10,20,nan,manual,true"], 2, "score must be a finite number"),
-        ([HEADER, GOOD, "", "-1,1,1.5,2.0,10,20,1,manual,true"], 4, "frame must be >= 0, got -1"),
-        ([HEADER, "0,0,1.5,2.0,10,20,1,manual,true"], 2, "track_id must be >= 1, got 0"),
-        ([HEADER, "0,1,1.5,2.0,0,20,1,manual,true"], 2, "w and h must be > 0"),
-        ([HEADER, "0,1,1.5,2.0,10,-2,1,manual,true"], 2, "w and h must be > 0"),
-        ([HEADER, "0,1,1.5,2.0,10,20,1.01,tracked,true"], 2, r"score must be in \[0, 1\]"),
-        ([HEADER, "0,1,1.5,2.0,10,20,1,auto,true"], 2, "source must be one of manual, tracked, got 'auto'"),
-        ([HEADER, "0,1,1.5,2.0,10,20,1,manual,yes"], 2, "keyframe must be true/false/1/0, got 'yes'"),
-        ([HEADER, "0,1,1.5,2.0,10,20,1,manual"], 2, "expected 9 fields, got 8"),
-        ([HEADER, GOOD + ",extra"], 2, "expected 9 fields, got 10"),
-        ([HEADER, GOOD, "1,1,0,0,5,5,1,manual,true", GOOD], 4, r"duplicate box .* 1 \(first on line 2\)"),
+        ([HEADER, GOOD, "one,1,1.5,2.0,10,20,1,manual,true,false,"], 3, "frame must be an integer, got 'one'"),
+        ([HEADER, "1.0,1,1.5,2.0,10,20,1,manual,true,false,"], 2, "frame must be an integer, got '1.0'"),
+        ([HEADER, "0,1,abc,2.0,10,20,1,manual,true,false,"], 2, "x must be a number, got 'abc'"),
+        ([HEADER, "0,1,1.5,,10,20,1,manual,true,false,"], 2, "y must be a number, got ''"),
+        ([HEADER, "0,1,1.5,2.0,10,20,nan,manual,true,false,"], 2, "score must be a finite number"),
+        ([HEADER, GOOD, "", "-1,1,1.5,2.0,10,20,1,manual,true,false,"], 4, "frame must be >= 0, got -1"),
+        ([HEADER, "0,0,1.5,2.0,10,20,1,manual,true,false,"], 2, "track_id must be >= 1, got 0"),
+        ([HEADER, "0,1,1.5,2.0,0,20,1,manual,true,false,"], 2, "w and h must be > 0"),
+        ([HEADER, "0,1,1.5,2.0,10,-2,1,manual,true,false,"], 2, "w and h must be > 0"),
+        ([HEADER, "0,1,1.5,2.0,10,20,1.01,tracked,true,false,"], 2, r"score must be in \[0, 1\]"),
+        ([HEADER, "0,1,1.5,2.0,10,20,1,auto,true,false,"], 2, "source must be one of manual, tracked, got 'auto'"),
+        ([HEADER, "0,1,1.5,2.0,10,20,1,manual,yes,false,"], 2, "keyframe must be true/false/1/0, got 'yes'"),
+        ([HEADER, "0,1,1.5,2.0,10,20,1,manual,true"], 2, "expected 11 fields, got 9"),
+        ([HEADER, GOOD + ",extra"], 2, "expected 11 fields, got 12"),
+        ([HEADER, "0,1,1.5,2.0,10,20,1,manual,true,no,"], 2, "outside must be true/false/1/0, got 'no'"),
+        ([HEADER, GOOD + '"car\tdog"'], 2, "label must be printable text on one line"),
+        ([HEADER, GOOD, "1,1,0,0,5,5,1,manual,true,false,", GOOD], 4, r"duplicate box .* 1 \(first on line 2\)"),
     ],
 )
 def test_reader_errors_name_file_line_and_problem(
@@ -179,3 +181,38 @@ def test_reader_rejects_empty_file(tmp_path: Path) -> None:
     path.write_text("", encoding="utf-8")
     with pytest.raises(BoxCsvError, match="empty.csv, line 1: missing header line"):
         read_csv(path)
+
+
+def test_label_and_outside_round_trip(tmp_path: Path) -> None:
+    rows = [
+        box(0, label="mouse"),
+        box(1, label='red car, "left"', outside=True),
+        box(2, 2, label="Zelle α", source="tracked", keyframe=False, score=0.5),
+        box(3, 3),
+    ]
+    path = write_csv(tmp_path / "b.csv", rows)
+    assert read_csv(path) == rows
+    line = path.read_text(encoding="utf-8").splitlines()[2]
+    assert line == '1,1,1.5,2.0,10.0,20.0,1.0,manual,true,true,"red car, ""left"""'
+
+
+def test_files_without_outside_and_label_columns_still_read(tmp_path: Path) -> None:
+    old = ",".join(COLUMNS[:9])
+    path = write_text(tmp_path / "old.csv", old, "0,1,1.5,2.0,10,20,1,manual,true")
+    (row,) = read_csv(path)
+    assert row == box() and row.outside is False and row.label == ""
+    labelled = write_text(tmp_path / "l.csv", old + ",label", "0,1,1.5,2.0,10,20,1,manual,true, cat ")
+    assert read_csv(labelled) == [box(label="cat")]
+
+
+@pytest.mark.parametrize(
+    ("label", "problem"),
+    [
+        ("a\nb", "printable text on one line"),
+        (" cat", "must not start or end with a space"),
+        (3, "must be text"),
+    ],
+)
+def test_write_rejects_bad_labels(tmp_path: Path, label: object, problem: str) -> None:
+    with pytest.raises(BoxCsvError, match=problem):
+        write_csv(tmp_path / "b.csv", [box(label=label)])

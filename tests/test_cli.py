@@ -109,3 +109,60 @@ def test_console_script_is_installed():
     )
     assert result.returncode == 0
     assert "--box" in result.stdout
+
+
+def test_export_and_import_every_format(video, tmp_path, capsys):
+    from napari_siamtrack.io.box_csv import BoxRow, write_csv
+
+    rows = [
+        BoxRow(f, 1, 10.0 + f, 20.5, 30.0, 25.25, 0.7, "tracked", False, label="cat") for f in range(6)
+    ]
+    rows[0] = BoxRow(0, 1, 10.0, 20.5, 30.0, 25.25, 1.0, "manual", True, label="cat")
+    boxes = write_csv(tmp_path / "boxes.csv", rows)
+    outs = {"mot": "mot", "cvat": "c.xml", "coco": "c.json", "yolo": "y"}
+    outs = {name: tmp_path / out for name, out in outs.items()}
+    for name, out in outs.items():
+        extra = ["--frames"] if name == "yolo" else ["--all-keyframes"] if name == "cvat" else []
+        args = ["export", str(boxes), "--format", name, "--out", str(out), "--video", str(video), *extra]
+        assert main(args) == 0
+        captured = capsys.readouterr()
+        assert captured.out == f"wrote 6 boxes to {out}\n"
+        assert name == "coco" or "leaves out" in captured.err
+    assert len(list((tmp_path / "y" / "images").iterdir())) == 6
+    for name in ("mot", "cvat", "coco"):
+        back = tmp_path / f"{name}.csv"
+        assert main(["import", str(outs[name]), "--format", name, "--out", str(back)]) == 0
+        got = read_csv(back)
+        boxes_of = lambda rows: [(r.frame, r.x, r.y, r.w, r.h, r.label) for r in rows]  # noqa: E731
+        assert boxes_of(got) == boxes_of(rows)
+        assert [r.keyframe for r in got] == ([True] * 6 if name != "coco" else [True] + [False] * 5)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "yolo", "--out", "y"], "YOLO needs the video's frame size and length"),
+        (["--format", "mot", "--out", "m", "--frames"], "--frames is for the yolo and coco formats"),
+        (["--format", "coco", "--out", "c.json", "--frames"], "--frames needs --video"),
+        (["--format", "mot", "--out", "m", "--all-keyframes"], "--all-keyframes is for the cvat format"),
+        (["--format", "mot", "--out", "m", "--classes", "dog"], "labels 'cat' are not in the class list"),
+    ],
+)
+def test_export_refuses_bad_requests(tmp_path, capsys, monkeypatch, args, message):
+    from napari_siamtrack.io.box_csv import BoxRow, write_csv
+
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "b.csv", [BoxRow(0, 1, 1.0, 1.0, 5.0, 5.0, 1.0, "manual", True, label="cat")])
+    assert main(["export", "b.csv", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.csv"]
+
+
+def test_import_reports_a_hostile_file_in_one_line(tmp_path, capsys):
+    (tmp_path / "bad.xml").write_text("<annotations>\n<track id='x' label='a'/>\n</annotations>")
+    out = str(tmp_path / "b.csv")
+    assert main(["import", str(tmp_path / "bad.xml"), "--format", "cvat", "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "bad.xml, line 2: id must be an integer" in err and err.count("\n") == 1
+    assert not (tmp_path / "b.csv").exists()

@@ -13,9 +13,9 @@ from napari_siamtrack.ui.layer_boxes import TRANSLATE, layer_kwargs, read_boxes,
 from napari_siamtrack.ui.napari_contrib import get_boxes_reader, get_video_reader, write_boxes
 
 ROWS = [
-    BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True),
-    BoxRow(1, 1, 11.125, 5.5, 8.25, 6.0, 0.75, "tracked", False),
-    BoxRow(2, 1, 0.1, 0.2, 0.3, 0.7, 0.125, "tracked", True),
+    BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True, label="mouse"),
+    BoxRow(1, 1, 11.125, 5.5, 8.25, 6.0, 0.75, "tracked", False, label="mouse"),
+    BoxRow(2, 1, 0.1, 0.2, 0.3, 0.7, 0.125, "tracked", True, outside=True, label="mouse"),
     BoxRow(1, 2, 40.0, 30.0, 12.0, 9.0, 1.0, "manual", False),
 ]
 
@@ -50,9 +50,9 @@ def test_a_layer_without_features_reads_as_manual_keyframes_with_new_tracks():
     import pandas as pd
 
     boxes = read_boxes([rectangle(ROWS[0]), rectangle(ROWS[3])], ["rectangle"] * 2, pd.DataFrame())
-    assert [(r.track_id, r.source, r.keyframe, r.score) for r in boxes.rows] == [
-        (1, "manual", True, 1.0),
-        (2, "manual", True, 1.0),
+    assert [(r.track_id, r.source, r.keyframe, r.score, r.outside, r.label) for r in boxes.rows] == [
+        (1, "manual", True, 1.0, False, ""),
+        (2, "manual", True, 1.0, False, ""),
     ]
 
 

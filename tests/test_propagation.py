@@ -228,6 +228,13 @@ def test_planned_propagation_fills_gaps_and_leaves_keyframes_alone():
     assert table.get(1, 5).x == 40.0 and table.get(1, 6).x == 41.0 and table.get(1, 7).x == 42.0
 
 
+def test_tracked_boxes_carry_their_keyframes_label():
+    mouse = BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True, label="mouse")
+    table = TrackTable([mouse, key(0, track=2, x=30.0)])
+    _, _, rows = run(plan(table, PropagationRequest(0, until="frame", until_frame=3), 10), numbered_frames(10))
+    assert {(r.track_id, r.label) for r in rows} == {(1, "mouse"), (2, "")} and len(rows) == 6
+
+
 def test_stopping_early_keeps_what_was_yielded():
     steps = propagate(StepTracker(), numbered_frames(10), [Segment(1, 0, 9, (10.0, 5.0, 8.0, 6.0))])
     first = [next(steps), next(steps)]

@@ -211,3 +211,59 @@ def test_pasting_a_box_replaces_its_tracks_tracked_box(setup, qtbot):
     paste(layer, first, 4)  # track 1 has a keyframe there now: the second paste starts track 2
     rows = rows_of(widget)
     assert rows[(2, 4)].keyframe and rows[(1, 4)] == BoxRow(4, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True)
+
+
+def test_tracked_boxes_take_their_tracks_label(setup, qtbot):
+    viewer, widget, _ = setup(boxes=(BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True, label="mouse"),))
+    run(widget, qtbot)
+    assert {r.label for r in rows_of(widget).values()} == {"mouse"}
+    # a track relabelled while boxes are still coming in: the newer boxes take the new label
+    layer = widget.boxes.value
+    features = layer.features.copy()
+    features["label"] = "rat"
+    layer.features = features
+    widget.binding().merge([BoxRow(3, 1, 1.0, 1.0, 4.0, 4.0, 0.5, "tracked", False, label="mouse")])
+    assert rows_of(widget)[(1, 3)].label == "rat"
+
+
+def test_labels_from_the_list_go_to_new_tracks_and_to_the_selected_tracks(setup, qtbot):
+    viewer, widget, _ = setup()
+    layer = widget.boxes.value
+    controls = widget.labels
+    assert controls.label.value == "" and controls.label.choices == ("",)
+    assert controls.label.native.currentText() == "(no label)"
+    controls.new_name.value = "mouse"
+    assert controls.add() == "mouse" and controls.label.value == "mouse" and controls.new_name.value == ""
+    controls.new_name.value = "rat"
+    controls.new_name.native.returnPressed.emit()  # Enter adds too
+    assert controls.label.value == "rat"
+    assert controls.label.choices == ("", "mouse", "rat")
+    # a box drawn now starts a track labelled "rat"; the text on it shows the label
+    viewer.dims.set_current_step(0, 3)
+    layer.add_rectangles(np.array([[3, 20, 30], [3, 20, 40], [3, 28, 40], [3, 28, 30]], float))
+    assert rows_of(widget)[(2, 3)].label == "rat"
+    assert layer.text.values[-1] == "rat 2: 1.00"
+    run(widget, qtbot)  # from frame 3: track 2's tracked boxes take its label
+    assert {r.label for (t, _), r in rows_of(widget).items() if t == 2} == {"rat"}
+    # relabel track 1 by selecting one of its boxes
+    controls.label.value = "mouse"
+    layer.selected_data = widget.binding().indices_on(0)
+    assert controls.label_selected() == [1]
+    assert {r.label for (t, _), r in rows_of(widget).items() if t == 1} == {"mouse"}
+    assert widget.binding().labels() == ["mouse", "rat"]
+
+
+def test_the_label_list_takes_in_a_layers_labels_and_refuses_bad_ones(setup, make_napari_viewer_proxy):
+    viewer, widget, _ = setup(boxes=(BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True, label="cell"),))
+    controls = widget.labels
+    assert controls.label.choices == ("", "cell")
+    controls.new_name.value = "a\tb"
+    assert controls.add() is None and controls.label.value == ""
+    layer = widget.boxes.value
+    layer.selected_data = set()
+    assert controls.label_selected() == []
+    # a second boxes layer: new tracks there take the current label too
+    controls.label.value = "cell"
+    other = widget.add_boxes_layer()
+    assert widget.binding().layer.name == other.name and widget.binding().new_label == "cell"
+    assert widget.binding().layer.feature_defaults["label"][0] == "cell"

@@ -61,12 +61,14 @@ class PropagationRequest:
 
 @dataclass(frozen=True)
 class Segment:
-    """Track ``track_id`` from its keyframe ``box`` on frame ``start`` to frame ``stop`` (inclusive)."""
+    """Track ``track_id`` from its keyframe ``box`` on frame ``start`` to frame ``stop`` (inclusive); the
+    boxes found carry the keyframe's ``label``."""
 
     track_id: int
     start: int
     stop: int
     box: tuple[float, float, float, float]
+    label: str = ""
 
     @property
     def step(self) -> int:
@@ -154,7 +156,7 @@ def _segment(table: TrackTable, track: int, start: int, keys: list[int], limit: 
         prev = max((k for k in keys if k < start), default=limit - 1)
         stop = max(prev + 1, limit)
     row = table.get(track, start)
-    return Segment(track, start, stop, (row.x, row.y, row.w, row.h))
+    return Segment(track, start, stop, (row.x, row.y, row.w, row.h), row.label)
 
 
 def _check_inside(segments: list[Segment], frame_size: tuple[int, int]) -> None:
@@ -199,9 +201,7 @@ def propagate(tracker, frames, segments: Sequence[Segment]) -> Iterator[Progress
         for index, frame in reader:
             boxes, scores = tracker.update(frame)
             rows = tuple(
-                BoxRow(
-                    index, s.track_id, *map(float, box), score=float(score), source="tracked", keyframe=False
-                )
+                BoxRow(index, s.track_id, *map(float, box), float(score), "tracked", False, label=s.label)
                 for s, box, score in zip(active, np.asarray(boxes), np.asarray(scores))
             )
             done += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,25 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``path``. When the block succeeds, each file written there
+    moves into ``path`` (created when missing) in one rename, replacing a file of the same name and
+    leaving the folder's other files alone; when it fails, nothing in ``path`` changes."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        yield tmp
+        files = sorted(f for f in tmp.rglob("*") if f.is_file())
+        for folder in sorted({path / f.parent.relative_to(tmp) for f in files}):
+            folder.mkdir(parents=True, exist_ok=True)
+        for file in files:
+            os.replace(file, path / file.relative_to(tmp))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _new_file_mode() -> int:

@@ -11,10 +11,14 @@ Columns, in this order (extra columns are ignored when reading):
 - ``score``: tracker confidence in [0, 1]; 1.0 for manual boxes
 - ``source``: ``manual`` (drawn or corrected by a person) or ``tracked`` (predicted by the tracker)
 - ``keyframe``: ``true`` if the box is a keyframe of its track, else ``false``
+- ``outside``: ``true`` if the object is not visible from this box's frame until the track's next keyframe
+  (CVAT's meaning; the box keeps the last known position), else ``false``
+- ``label``: the track's class label (``car``, ``mouse``, ``cell``), text on one line; empty when unset
 
 Files are UTF-8 with a header line and rows sorted by (track_id, frame). Floats are written with the shortest
-text that reads back as the identical value. When reading, ``keyframe`` also accepts ``1``/``0`` and any
-letter case.
+text that reads back as the identical value. When reading, ``keyframe`` and ``outside`` also accept
+``1``/``0`` and any letter case; files without the ``outside`` or ``label`` column (older files) read as
+``false`` and empty.
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ from pathlib import Path
 
 from .atomic import atomic_path
 
-COLUMNS = ("frame", "track_id", "x", "y", "w", "h", "score", "source", "keyframe")
+COLUMNS = ("frame", "track_id", "x", "y", "w", "h", "score", "source", "keyframe", "outside", "label")
+#: Columns a file may lack, and the value each then reads as.
+OPTIONAL = {"outside": "false", "label": ""}
+REQUIRED = tuple(name for name in COLUMNS if name not in OPTIONAL)
 SOURCES = ("manual", "tracked")
 
 _BOOLS = {"true": True, "1": True, "false": False, "0": False}
@@ -48,13 +55,15 @@ class BoxRow:
     score: float
     source: str
     keyframe: bool
+    outside: bool = False
+    label: str = ""
 
 
 class BoxCsvError(ValueError):
     """A box CSV file or a row to write breaks the schema; the message names the file and the line or row."""
 
 
-def _problem(row: BoxRow) -> str | None:
+def row_problem(row: BoxRow) -> str | None:
     """What makes ``row`` invalid, or None."""
     for name in ("frame", "track_id"):
         if not isinstance(getattr(row, name), numbers.Integral):
@@ -72,6 +81,17 @@ def _problem(row: BoxRow) -> str | None:
         return f"score must be in [0, 1], got {row.score}"
     if row.source not in SOURCES:
         return f"source must be one of {', '.join(SOURCES)}, got {row.source!r}"
+    return label_problem(row.label)
+
+
+def label_problem(label: object) -> str | None:
+    """What makes ``label`` unusable as a class label, or None."""
+    if not isinstance(label, str):
+        return f"label must be text, got {label!r}"
+    if not label.isprintable():
+        return f"label must be printable text on one line, got {label!r}"
+    if label != label.strip():
+        return f"label must not start or end with a space, got {label!r}"
     return None
 
 
@@ -83,7 +103,24 @@ def _format_row(row: BoxRow) -> list[str]:
         *(repr(float(v)) for v in floats),
         row.source,
         "true" if row.keyframe else "false",
+        "true" if row.outside else "false",
+        row.label,
     ]
+
+
+def checked_rows(path: str | os.PathLike, rows: Iterable[BoxRow]) -> list[BoxRow]:
+    """``rows`` sorted by (track_id, frame), each checked against the schema before ``path`` is written:
+    a bad row or a second box for one (frame, track_id) raises :class:`BoxCsvError` naming ``path``."""
+    rows = sorted(rows, key=lambda r: (r.track_id, r.frame))
+    seen: set[tuple[int, int]] = set()
+    for row in rows:
+        problem = row_problem(row)
+        if problem is None and (row.frame, row.track_id) in seen:
+            problem = f"duplicate box for frame {row.frame}, track_id {row.track_id}"
+        if problem is not None:
+            raise BoxCsvError(f"{path}: cannot write {row}: {problem}")
+        seen.add((row.frame, row.track_id))
+    return rows
 
 
 def write_csv(path: str | os.PathLike, rows: Iterable[BoxRow]) -> Path:
@@ -93,15 +130,7 @@ def write_csv(path: str | os.PathLike, rows: Iterable[BoxRow]) -> Path:
     then renamed over ``path``, so a failure leaves any existing file untouched.
     """
     path = Path(path)
-    rows = sorted(rows, key=lambda r: (r.track_id, r.frame))
-    seen: set[tuple[int, int]] = set()
-    for row in rows:
-        problem = _problem(row)
-        if problem is None and (row.frame, row.track_id) in seen:
-            problem = f"duplicate box for frame {row.frame}, track_id {row.track_id}"
-        if problem is not None:
-            raise BoxCsvError(f"{path}: cannot write {row}: {problem}")
-        seen.add((row.frame, row.track_id))
+    rows = checked_rows(path, rows)
     with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file, lineterminator="\n")
         writer.writerow(COLUMNS)
@@ -119,36 +148,42 @@ def _parse(kind: type[int] | type[float], name: str, text: str) -> int | float:
         raise ValueError(f"{name} must be {expected}, got {text!r}") from None
 
 
+def _parse_bool(name: str, text: str) -> bool:
+    value = _BOOLS.get(text.strip().lower())
+    if value is None:
+        raise ValueError(f"{name} must be true/false/1/0, got {text!r}")
+    return value
+
+
 def _parse_row(fields: list[str], columns: dict[str, int]) -> BoxRow:
-    values = {name: fields[i] for name, i in columns.items()}
-    keyframe = values["keyframe"].strip().lower()
-    if keyframe not in _BOOLS:
-        raise ValueError(f"keyframe must be true/false/1/0, got {values['keyframe']!r}")
+    values = {name: fields[columns[name]] if name in columns else OPTIONAL[name] for name in COLUMNS}
     row = BoxRow(
         frame=_parse(int, "frame", values["frame"]),
         track_id=_parse(int, "track_id", values["track_id"]),
         **{name: _parse(float, name, values[name]) for name in ("x", "y", "w", "h", "score")},
         source=values["source"].strip(),
-        keyframe=_BOOLS[keyframe],
+        keyframe=_parse_bool("keyframe", values["keyframe"]),
+        outside=_parse_bool("outside", values["outside"]),
+        label=values["label"].strip(),
     )
-    problem = _problem(row)
+    problem = row_problem(row)
     if problem is not None:
         raise ValueError(problem)
     return row
 
 
 def _header_columns(header: list[str]) -> dict[str, int]:
-    """Position of each schema column in the header line."""
+    """Position of each schema column in the header line (optional columns only when present)."""
     names = [name.strip() for name in header]
     if not any(names):
         raise ValueError(f"missing header line, expected {','.join(COLUMNS)}")
-    missing = [name for name in COLUMNS if name not in names]
+    missing = [name for name in COLUMNS if name not in names and name not in OPTIONAL]
     if missing:
         raise ValueError(f"header lacks column(s) {', '.join(missing)}")
     repeated = [name for name in COLUMNS if names.count(name) > 1]
     if repeated:
         raise ValueError(f"header repeats column(s) {', '.join(repeated)}")
-    return {name: names.index(name) for name in COLUMNS}
+    return {name: names.index(name) for name in COLUMNS if name in names}
 
 
 def read_csv(path: str | os.PathLike) -> list[BoxRow]:

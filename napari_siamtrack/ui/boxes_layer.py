@@ -3,10 +3,13 @@
 - A box a person draws, moves, resizes or pastes becomes a manual keyframe on the frame it lies on.
 - A drawn box starts a new track; a pasted box keeps its track, replacing that track's tracked box on the
   frame (if the track already has a keyframe there, the pasted box starts a new track instead).
-- Tracker output is merged in batches and only ever replaces unprotected (tracked, non-keyframe) boxes.
+- Tracker output is merged in batches and only ever replaces unprotected (tracked, non-keyframe) boxes;
+  it takes the label its track has in the layer at that moment.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -39,6 +42,7 @@ class BoxesLayer:
             )
         self.layer = layer
         self.threshold = threshold
+        self.new_label = ""  # the label a box drawn as a new track gets
         self._busy = False
         if set(FEATURES) <= set(layer.features.columns):
             self._set_features(layer.features)
@@ -72,7 +76,9 @@ class BoxesLayer:
         features = layer.features
         where = {(t, f): i for i, (t, f) in enumerate(zip(features["track_id"], features["frame"]))}
         mine = protected(features)
+        labels = dict(zip(features["track_id"], features["label"]))
         rows = list({(r.track_id, r.frame): r for r in rows}.values())
+        rows = [replace(r, label=labels.get(r.track_id, r.label)) for r in rows]
         taken = [r for r in rows if (i := where.get((r.track_id, r.frame))) is None or not mine[i]]
         stale = [where[(r.track_id, r.frame)] for r in taken if (r.track_id, r.frame) in where]
         if not taken:
@@ -96,6 +102,24 @@ class BoxesLayer:
         if not keyframe:
             features.loc[indices, "source"] = "tracked"
         self._set_features(features)
+
+    def set_label(self, indices, label: str) -> list[int]:
+        """Give every box of the tracks of the boxes at ``indices`` the class ``label``; return the tracks."""
+        features = self.layer.features.copy()
+        tracks = sorted(set(features.loc[sorted(indices), "track_id"].tolist()))
+        features.loc[features["track_id"].isin(tracks), "label"] = label
+        self._set_features(features)
+        return tracks
+
+    def set_new_label(self, label: str) -> None:
+        """The class of the tracks drawn from now on."""
+        self.new_label = label
+        with self._quiet():
+            self.layer.feature_defaults = {**self.layer.feature_defaults.iloc[0].to_dict(), "label": label}
+
+    def labels(self) -> list[str]:
+        """The class labels the boxes have, sorted (without the empty one)."""
+        return sorted({label for label in self.layer.features["label"] if label})
 
     def restyle(self, threshold: float | None = None) -> None:
         """Recolour every box (after a change of the review ``threshold``)."""
@@ -180,7 +204,9 @@ class BoxesLayer:
         with self._quiet():
             self.layer.features = features
             ids = features["track_id"]
-            self.layer.feature_defaults = {**NEW_BOX, "track_id": int(ids.max()) + 1 if len(ids) else 1}
+            self.layer.feature_defaults = {
+                **NEW_BOX, "track_id": int(ids.max()) + 1 if len(ids) else 1, "label": self.new_label
+            }
         self.restyle()
 
     def _quiet(self):

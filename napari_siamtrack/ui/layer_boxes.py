@@ -17,17 +17,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..io.box_csv import BoxRow
+from ..io.box_csv import BoxRow, label_problem
 
-FEATURES = ("track_id", "frame", "score", "source", "keyframe")
+FEATURES = ("track_id", "frame", "score", "source", "keyframe", "outside", "label")
 DECIMALS = 3
 TRANSLATE = (0.0, -0.5, -0.5)
 #: Values napari gives a rectangle a person draws; ``frame = -1`` marks it as not yet seen by the widget.
-NEW_BOX = {"track_id": 1, "frame": -1, "score": 1.0, "source": "manual", "keyframe": True}
+NEW_BOX = {
+    "track_id": 1, "frame": -1, "score": 1.0, "source": "manual", "keyframe": True, "outside": False,
+    "label": "",
+}
 #: Edge colours: keyframes, tracked boxes, and tracked boxes scoring below the review threshold.
 COLOURS = {"keyframe": "#ffd60a", "tracked": "#4cc9f0", "uncertain": "#ff3860"}
 EDGE_WIDTHS = {"keyframe": 3.0, "tracked": 1.5, "uncertain": 2.5}
-TEXT = {"string": "{track_id}: {score:.2f}", "size": 9, "color": "white", "anchor": "upper_left"}
+#: The text on a box: its label (when set), track and score, e.g. ``mouse 2: 0.87``.
+TEXT = {"string": "{label} {track_id}: {score:.2f}", "size": 9, "color": "white", "anchor": "upper_left"}
 #: Tracked boxes scoring below this are drawn for review. With the shipped network (window influence
 #: 0.35), on 1,074 frames of six hard validation sequences (26 % with IoU < 0.5), 0.6 flags 21 % of frames
 #: and 53 % of the failures, and 66 % of the flagged frames are failures. Good boxes score 0.86 (median),
@@ -50,6 +54,8 @@ def features_frame(rows: Sequence[BoxRow]) -> pd.DataFrame:
             "score": np.array([r.score for r in rows], dtype=np.float64),
             "source": pd.array([r.source for r in rows], dtype=object),
             "keyframe": np.array([r.keyframe for r in rows], dtype=bool),
+            "outside": np.array([r.outside for r in rows], dtype=bool),
+            "label": pd.array([r.label for r in rows], dtype=object),
         }
     )
 
@@ -113,7 +119,8 @@ def box_of(vertices: np.ndarray) -> tuple[int, float, float, float, float] | str
 
 def read_boxes(data: Sequence[np.ndarray], shape_types: Sequence[str], features: pd.DataFrame) -> LayerBoxes:
     """Read the boxes of a Shapes layer; ``features`` may lack any of :data:`FEATURES` (a layer a person
-    made): a box then counts as a manual keyframe, and one without a track id gets a track of its own."""
+    made): a box then counts as a manual keyframe, not outside and without a label, and one without a
+    track id gets a track of its own."""
     n = len(data)
     column = {name: features[name].to_numpy() if name in features else None for name in FEATURES}
     ids = column["track_id"]
@@ -134,7 +141,12 @@ def read_boxes(data: Sequence[np.ndarray], shape_types: Sequence[str], features:
         score = float(column["score"][i]) if column["score"] is not None else 1.0
         score = min(max(score, 0.0), 1.0) if np.isfinite(score) else 1.0
         keyframe = bool(column["keyframe"][i]) if column["keyframe"] is not None else source == "manual"
-        rows.append(BoxRow(box[0], int(track), *box[1:], score=score, source=source, keyframe=keyframe))
+        outside = bool(column["outside"][i]) if column["outside"] is not None else False
+        label = column["label"][i] if column["label"] is not None else ""
+        label = label.strip() if isinstance(label, str) and label_problem(label.strip()) is None else ""
+        rows.append(
+            BoxRow(box[0], int(track), *box[1:], score, source, keyframe, outside=outside, label=label)
+        )
         indices.append(i)
     return LayerBoxes(rows, indices, problems)
 

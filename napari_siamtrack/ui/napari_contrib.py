@@ -1,10 +1,12 @@
-"""npe2 contributions (the functions ``napari.yaml`` names). Nothing here imports napari or Qt."""
+"""npe2 contributions (the functions ``napari.yaml`` names). Nothing here imports napari or Qt when the
+module loads; a message about what a format left out goes to napari's notifications when it is written."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
-from ..io.box_csv import COLUMNS, read_csv, write_csv
+from ..io.box_csv import REQUIRED, read_csv, write_csv
 from ..io.sources import VIDEO_SUFFIXES
 
 
@@ -39,7 +41,7 @@ def get_boxes_reader(path):
             header = [name.strip() for name in file.readline().strip().split(",")]
     except (OSError, UnicodeDecodeError):
         return None
-    return read_boxes_csv if set(COLUMNS) <= set(header) else None
+    return read_boxes_csv if set(REQUIRED) <= set(header) else None
 
 
 def read_boxes_csv(path) -> list[tuple]:
@@ -52,6 +54,11 @@ def read_boxes_csv(path) -> list[tuple]:
 
 def write_boxes(path: str, data: list, attributes: dict) -> list[str]:
     """napari writer hook: every box of a boxes layer, one CSV row each, written atomically."""
+    return [str(write_csv(path, _layer_rows(data, attributes)))]
+
+
+def _layer_rows(data: list, attributes: dict) -> list:
+    """The boxes of a boxes layer, or a ValueError naming the shapes that are not boxes."""
     from .layer_boxes import read_boxes, unique_boxes
 
     boxes, repeated = unique_boxes(read_boxes(data, attributes["shape_type"], attributes["features"]))
@@ -59,7 +66,85 @@ def write_boxes(path: str, data: list, attributes: dict) -> list[str]:
     if problems:
         listed = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
         raise ValueError(f"cannot export layer {attributes.get('name', '')!r}: {listed}")
-    return [str(write_csv(path, boxes.rows))]
+    return boxes.rows
+
+
+def write_mot(path: str, layer_data: list) -> list[str]:
+    """napari writer hook: MOT 1.1 ground truth (a zip, or a folder for a path without extension)."""
+    return _write_format("mot", path, layer_data)
+
+
+def write_cvat(path: str, layer_data: list) -> list[str]:
+    """napari writer hook: CVAT for video 1.1 XML."""
+    return _write_format("cvat", path, layer_data)
+
+
+def write_yolo(path: str, layer_data: list) -> list[str]:
+    """napari writer hook: a YOLO dataset folder with the frames (the video layer must be saved too)."""
+    return _write_format("yolo", path, layer_data)
+
+
+def write_coco(path: str, layer_data: list) -> list[str]:
+    """napari writer hook: COCO JSON, with the frames in images/ beside it (the video layer must be saved
+    too)."""
+    return _write_format("coco", path, layer_data)
+
+
+def _write_format(name: str, path: str, layer_data: list) -> list[str]:
+    """Write the boxes layer among ``layer_data`` (with the video, when an image layer is there)."""
+    from ..io.formats import WRITERS, Video
+
+    (boxes,) = [(data, meta) for data, meta, kind in layer_data if kind == "shapes"]
+    images = [(data, meta) for data, meta, kind in layer_data if kind == "image"]
+    video = None
+    if images:
+        data, meta = images[0]
+        frames = data[0] if meta.get("multiscale") else data
+        video = Video.of_frames(meta.get("name", "video"), frames, meta.get("rgb"))
+    options = {"images": True} if name in ("yolo", "coco") and video is not None else {}
+    written = WRITERS[name](path, _layer_rows(*boxes), video, **options)
+    _tell(written.note)
+    return [str(p) for p in written.paths]
+
+
+def get_mot_reader(path):
+    """napari reader hook: MOT 1.1 ground truth (zip, folder or gt.txt) as a boxes layer."""
+    return _format_reader("mot", path)
+
+
+def get_cvat_reader(path):
+    """napari reader hook: CVAT for video 1.1 XML (or CVAT's zip holding it) as a boxes layer."""
+    return _format_reader("cvat", path)
+
+
+def get_coco_reader(path):
+    """napari reader hook: COCO JSON with track ids as a boxes layer."""
+    return _format_reader("coco", path)
+
+
+def _format_reader(name: str, path):
+    from ..io.formats import SNIFFERS
+
+    if isinstance(path, (str, Path)) and SNIFFERS[name](path):
+        return partial(_read_format, name)
+    return None
+
+
+def _read_format(name: str, path) -> list[tuple]:
+    from ..io.formats import READERS
+    from .layer_boxes import layer_kwargs
+
+    loaded = READERS[name](path)
+    _tell(loaded.note)
+    kwargs = layer_kwargs(loaded.rows, name=Path(path).name.split(".")[0] or "boxes")
+    return [(kwargs.pop("data"), kwargs, "shapes")]
+
+
+def _tell(note: str) -> None:
+    if note:
+        from napari.utils.notifications import show_info
+
+        show_info(note)
 
 
 def make_sample_data() -> list[tuple]:

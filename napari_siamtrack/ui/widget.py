@@ -1,4 +1,4 @@
-"""The Propagate dock widget: choose a video and a boxes layer, propagate, review, export.
+"""The Propagate dock widget: choose a video and a boxes layer, label tracks, propagate, review, export.
 
 Propagation runs in a napari ``thread_worker`` that yields one tracked frame at a time; the boxes are
 merged into the layer in batches (at most every :data:`MERGE_INTERVAL` seconds). Cancel stops at the
@@ -18,6 +18,7 @@ from napari.utils.notifications import show_error, show_info, show_warning
 
 from ..annotation.propagation import PropagationError, PropagationRequest, plan, propagate, total_frames
 from .boxes_layer import BoxesLayer
+from .label_controls import LabelControls
 from .layer_boxes import DEFAULT_THRESHOLD, layer_kwargs, protected
 
 #: Seconds between two merges of tracker output into the layer while a propagation runs.
@@ -50,6 +51,7 @@ class PropagateWidget(Container):
         self.image = ComboBox(label="Video", choices=self._choices(Image), nullable=True)
         self.boxes = ComboBox(label="Boxes", choices=self._choices(Shapes), nullable=True)
         self.new_layer = PushButton(text="New boxes layer")
+        self.labels = LabelControls(self.binding)
         self.direction = ComboBox(
             label="Direction",
             choices=[("forward", "forward"), ("backward", "backward"), ("both ways", "both")],
@@ -75,9 +77,9 @@ class PropagateWidget(Container):
         self.export_button = PushButton(text="Export CSV…")
         self.extend(
             [
-                self.image, self.boxes, self.new_layer, self.direction, self.until, self.until_frame,
-                self.start_from, self.propagate_button, self.cancel_button, self.progress, self.status,
-                self.threshold, self.previous_uncertain, self.next_uncertain, self.keyframe_button,
+                self.image, self.boxes, self.new_layer, *self.labels.widgets, self.direction, self.until,
+                self.until_frame, self.start_from, self.propagate_button, self.cancel_button, self.progress,
+                self.status, self.threshold, self.previous_uncertain, self.next_uncertain, self.keyframe_button,
                 self.export_button,
             ]
         )  # fmt: skip
@@ -92,6 +94,7 @@ class PropagateWidget(Container):
         self.keyframe_button.changed.connect(self.toggle_keyframe)
         self.export_button.changed.connect(self._export_dialog)
         self.boxes.changed.connect(self._bind)
+        self.boxes.changed.connect(self.labels.bind)
         self.image.changed.connect(self._on_image)
         layers = napari_viewer.layers.events
         for event in (layers.inserted, layers.removed, layers.moved):
@@ -99,6 +102,7 @@ class PropagateWidget(Container):
         layers.removed.connect(self._on_layer_removed)
         self.reset_choices()
         self._bind(self.boxes.value)
+        self.labels.bind()
         self._on_image(self.image.value)
 
     # --- layers ----------------------------------------------------------------------------------
