@@ -306,7 +306,8 @@ class Tracker:
         s.misses = np.where(sure, 0, s.misses + 1)
         jumped = np.zeros(k, dtype=bool)
         if c.redetect_after > 0:
-            jumped = self._redetect(frame, centres, score, c.unsure_ratio * level)
+            # A wide-search find must be surer than a sure frame: halfway between that bar and the level.
+            jumped = self._redetect(frame, centres, score, (1 + c.unsure_ratio) / 2 * level)
             sure |= jumped
         s.level = np.where(sure, level + _LEVEL_RATE * (score - level), level)
         s.centres = centres
@@ -370,11 +371,11 @@ class Tracker:
             seen = bool(s.distractors[i].any())
             s.distractors[i] = torch.lerp(s.distractors[i], look_alike, c.distractor_lr) if seen else look_alike
 
-    def _redetect(self, frame: np.ndarray, centres: torch.Tensor, score: np.ndarray, sure_above: np.ndarray) -> np.ndarray:
+    def _redetect(self, frame: np.ndarray, centres: torch.Tensor, score: np.ndarray, accept_above: np.ndarray) -> np.ndarray:
         """Search wide around the targets that have been unsure for ``redetect_after`` frames in a row:
         one crop of ``redetect_size`` pixels at the usual pixel scale, scored by the template and the
-        target model without a window. Where its best place would be a sure frame (scores above
-        ``sure_above``) and beats the usual search, the target moves there (``centres``, ``score`` and
+        target model without a window. Where its best place scores above ``accept_above`` and
+        beats the usual search, the target moves there (``centres``, ``score`` and
         the motion change in place). Returns which targets moved so."""
         s, c = self._state, self.config
         lost = np.flatnonzero(s.misses >= c.redetect_after)
@@ -398,7 +399,7 @@ class Tracker:
         where = centres[index] + cells * c.total_stride * (sides / c.redetect_size)[:, None]
         limits = torch.tensor([s.frame_hw[1], s.frame_hw[0]], dtype=torch.float64)
         where = torch.minimum(where.clamp_min(0.0), limits)
-        better = (found >= sure_above[lost]) & (found > score[lost])
+        better = (found >= accept_above[lost]) & (found > score[lost])
         for i in np.flatnonzero(better):
             j = lost[i]
             centres[j], score[j] = where[i], found[i]
