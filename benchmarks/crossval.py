@@ -26,6 +26,7 @@ import numpy as np
 from napari_siamtrack.bench.command import HALVES, half
 from napari_siamtrack.bench.ope import PRECISION_AT, one_pass, precision_curve, success_curve
 from napari_siamtrack.bench.trackers import SiamTracker
+from napari_siamtrack.cli import parse_setting
 from napari_siamtrack.io.sequences import find_sequences
 from napari_siamtrack.tracking.config import TrackerConfig
 from napari_siamtrack.tracking.tracker import Tracker
@@ -34,14 +35,7 @@ from napari_siamtrack.tracking.weights import load_weights
 
 def _candidate(text: str) -> tuple[str, dict]:
     name, _, settings = text.partition(":")
-    values = {}
-    defaults = TrackerConfig().to_dict()
-    for item in filter(None, settings.split(",")):
-        key, _, value = item.partition("=")
-        if key not in defaults:
-            raise SystemExit(f"unknown setting {key!r} in candidate {text!r}")
-        values[key] = type(defaults[key])(value)
-    return name, values
+    return name, dict(parse_setting(item) for item in filter(None, settings.split(",")))
 
 
 def main() -> None:

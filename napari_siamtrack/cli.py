@@ -305,6 +305,10 @@ def parse_setting(text: str) -> tuple[str, object]:
     if not sep or name not in defaults:
         raise ValueError(f"--set {text}: expected NAME=VALUE with NAME one of {', '.join(defaults)}")
     kind = type(defaults[name])
+    if kind is bool:
+        if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise ValueError(f"--set {text}: {value!r} is not true or false")
+        return name, value.lower() in ("true", "1", "yes")
     try:
         return name, kind(value)
     except ValueError:

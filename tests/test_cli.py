@@ -59,6 +59,7 @@ def test_track_writes_every_frame_of_every_target(video, weights_file, tmp_path)
         (["--box", "10,10,10,10", "--set", "speed=3"], "expected NAME=VALUE with NAME one of"),
         (["--box", "10,10,10,10", "--set", "target_model=much"], "'much' is not a valid float"),
         (["--box", "10,10,10,10", "--set", "target_model=-1"], "target_model=-1.0"),
+        (["--box", "10,10,10,10", "--set", "template_from_search=maybe"], "'maybe' is not true or false"),
     ],
 )
 def test_track_rejects_bad_requests(video, weights_file, tmp_path, capsys, args, message):
@@ -77,9 +78,11 @@ def test_set_changes_tracker_settings_on_top_of_the_stored_ones(video, weights_f
 
     args = _parser().parse_args(["track", str(video), "--box", "1,1,5,5", "--out", str(tmp_path / "b.csv"),
                                  "--weights", str(weights_file), "--set", "target_model=2.5",
-                                 "--set", "redetect_after=4", "--preset", "otb2015"])
+                                 "--set", "redetect_after=4", "--set", "template_from_search=false",
+                                 "--preset", "otb2015"])
     config = _tracker(args).config
     assert (config.target_model, config.redetect_after, config.scale_step) == (2.5, 4, 1.1897)
+    assert config.template_from_search is False
 
 
 def test_track_rejects_single_frame_and_missing_inputs(weights_file, tmp_path, capsys):
