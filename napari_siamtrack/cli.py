@@ -365,7 +365,8 @@ def _run_batch(args: argparse.Namespace) -> int:
         print(f"interrupted: the videos finished so far are kept; {args.out / SUMMARY_NAME} says which, "
               "and the same command carries on", file=sys.stderr)
         return 130
-    counts = {status: sum(s.status == status for s in summaries) for status in ("done", "skipped", "kept", "failed")}
+    statuses = ("done", "skipped", "kept", "failed")
+    counts = {status: sum(s.status == status for s in summaries) for status in statuses}
     print(", ".join(f"{n} {status}" for status, n in counts.items()) + f": see {args.out / SUMMARY_NAME}")
     return 1 if counts["failed"] else 0
 

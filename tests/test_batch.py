@@ -12,21 +12,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
 import tifffile
-
 from doubles import StepTracker, numbered_frames
+
 from napari_siamtrack.annotation.track_frames import TrackingError, track_forward
 from napari_siamtrack.batch.jobs import ManifestError, Start, VideoJob, read_jobs, read_manifest
-from napari_siamtrack.batch.records import decide, fingerprint, record_path, write_record
+from napari_siamtrack.batch.records import decide, fingerprint, record_path, sha256_file, write_record
 from napari_siamtrack.batch.summary import score_numbers
 from napari_siamtrack.batch.worker import gpu_for_worker, track_job
 from napari_siamtrack.cli import main
 from napari_siamtrack.io.box_csv import BoxRow, read_csv, write_csv
 from napari_siamtrack.io.sample import make_sample, write_video
-
-pytest.importorskip("distributed")
 
 HEADER = "video,frame,track_id,x,y,w,h"
 
@@ -47,7 +44,9 @@ def test_manifest_rows_become_one_job_per_video(tmp_path):
     )
     jobs = read_manifest(manifest)
     assert [j.video for j in jobs] == [tmp_path / "b.mp4", Path("/data/c.mp4")]
-    assert jobs[0].starts == (Start(3, 2, (1.5, 2.0, 3.0, 4.0), "mouse"), Start(0, 7, (10.0, 20.0, 30.0, 40.0), "cage"))
+    assert jobs[0].starts == (
+        Start(3, 2, (1.5, 2.0, 3.0, 4.0), "mouse"), Start(0, 7, (10.0, 20.0, 30.0, 40.0), "cage")
+    )
     assert jobs[0].runs() == [(0, [jobs[0].starts[1]]), (3, [jobs[0].starts[0]])]
     assert jobs[0].output_name == "b.boxes.csv"
 
@@ -152,8 +151,6 @@ def test_a_rerun_skips_finished_videos_and_never_overwrites_a_person_s_file(tmp_
     action, message = decide(out, found)
     assert action == "failed" and "not written by siamtrack batch" in message
 
-    from napari_siamtrack.batch.records import sha256_file
-
     write_record(record_path(out), {"fingerprint": found, "boxes_sha256": sha256_file(out)})
     assert decide(out, found) == ("skipped", "")
     assert decide(out, fingerprint(job, {"weights": "new"}))[0] == "track"
@@ -204,6 +201,16 @@ def clips(tmp_path_factory) -> Clips:
     return Clips(folder, manifest, videos, boxes, reference)
 
 
+@pytest.fixture(scope="module")
+def cluster():
+    """A local Dask cluster of 2 single-threaded workers, for runs with ``--scheduler``."""
+    from distributed import Client, LocalCluster
+
+    local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, silence_logs=logging.ERROR)
+    with local, Client(local) as client:
+        yield local.scheduler_address, client
+
+
 def _summary(out: Path) -> dict[str, dict[str, str]]:
     import csv
 
@@ -212,17 +219,18 @@ def _summary(out: Path) -> dict[str, dict[str, str]]:
 
 
 def _assert_outputs_are_the_references(out: Path, clips: Clips, names) -> None:
-    expected = {n for name in names for n in (f"{Path(name).stem}.boxes.csv", f"{Path(name).stem}.batch.json")}
+    stems = [Path(name).stem for name in names]
+    expected = {f"{stem}{suffix}" for stem in stems for suffix in (".boxes.csv", ".batch.json")}
     assert {p.name for p in out.iterdir()} == expected | {"summary.csv"}  # nothing partial, nothing else
-    for name in names:
-        output = f"{Path(name).stem}.boxes.csv"
+    for stem in stems:
+        output = f"{stem}.boxes.csv"
         assert (out / output).read_bytes() == clips.reference[output], output
 
 
 def test_batch_writes_what_siamtrack_track_writes_and_a_rerun_skips_it(clips, tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(["batch", str(clips.manifest), "--out", str(out), "--workers", "2", "--threads-per-worker", "1"])
-    assert code == 0
+    command = ["batch", str(clips.manifest), "--out", str(out)]
+    assert main([*command, "--workers", "2", "--threads-per-worker", "1"]) == 0
     names = [v.name for v in clips.videos]
     _assert_outputs_are_the_references(out, clips, names)
     summary = _summary(out)
@@ -232,18 +240,19 @@ def test_batch_writes_what_siamtrack_track_writes_and_a_rerun_skips_it(clips, tm
         rows = read_csv(out / row["output"])
         mean, below = score_numbers(rows, 0.6)
         assert row["status"] == "done" and row["error"] == "" and row["targets"] == "2"
-        assert int(row["frames"]) == len(rows) // 2 and float(row["mean_score"]) == pytest.approx(mean, abs=1e-4)
-        assert int(row["frames_below_review"]) == below and float(row["frames_per_second"]) > 0
+        assert int(row["frames"]) == len(rows) // 2 and int(row["frames_below_review"]) == below
+        assert float(row["mean_score"]) == pytest.approx(mean, abs=1e-4)
+        assert float(row["frames_per_second"]) > 0
     assert "Dask dashboard: http" in capsys.readouterr().err
 
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.boxes.csv")}
-    assert main(["batch", str(clips.manifest), "--out", str(out), "--workers", "1"]) == 0
+    assert main([*command, "--workers", "1"]) == 0
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.boxes.csv")} == before
     assert {row["status"] for row in _summary(out).values()} == {"skipped"}
     assert "videos: 8, to track: 0, finished earlier: 8" in capsys.readouterr().err
 
 
-def test_a_corrupt_video_fails_alone_and_the_summary_says_why(clips, tmp_path):
+def test_a_corrupt_video_fails_alone_and_the_summary_says_why(clips, cluster, tmp_path):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"\x00\x00\x00\x20ftypisom" + bytes(range(256)) * 8)
     manifest = tmp_path / "m.csv"
@@ -252,7 +261,7 @@ def test_a_corrupt_video_fails_alone_and_the_summary_says_why(clips, tmp_path):
     lines += [f"{v},0,{k + 1},{box}" for v in good for k, box in enumerate(clips.boxes[v.name])]
     manifest.write_text("\n".join(lines) + "\n")
     out = tmp_path / "out"
-    assert main(["batch", str(manifest), "--out", str(out), "--workers", "2"]) == 1
+    assert main(["batch", str(manifest), "--out", str(out), "--scheduler", cluster[0]]) == 1
     summary = _summary(out)
     assert summary["broken.mp4"]["status"] == "failed"
     assert "broken.mp4" in summary["broken.mp4"]["error"] and "\n" not in summary["broken.mp4"]["error"]
@@ -260,19 +269,20 @@ def test_a_corrupt_video_fails_alone_and_the_summary_says_why(clips, tmp_path):
     _assert_outputs_are_the_references(out, clips, [v.name for v in good])
 
 
-def test_a_tracker_that_cannot_load_stops_the_batch_with_one_line(clips, tmp_path, capsys):
+def test_a_tracker_that_cannot_load_stops_the_batch_with_one_line(clips, cluster, tmp_path, capsys):
     weights = tmp_path / "broken.safetensors"
     weights.write_bytes(b"not weights at all")
     out = tmp_path / "out"
-    code = main(["batch", str(clips.manifest), "--out", str(out), "--workers", "1", "--weights", str(weights)])
-    assert code == 2
+    command = ["batch", str(clips.manifest), "--out", str(out), "--scheduler", cluster[0]]
+    assert main([*command, "--weights", str(weights)]) == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
-    assert error.startswith("siamtrack batch: error: cannot make the tracker:") and "broken.safetensors" in error
+    assert error.startswith("siamtrack batch: error: cannot make the tracker:")
+    assert "broken.safetensors" in error
     assert not list(out.glob("*.boxes.csv"))
     assert {row["status"] for row in _summary(out).values()} == {"cancelled"}
 
 
-def _busy_worker(client, out: Path, timeout: float = 300) -> str:
+def _busy_worker(client, out: Path, timeout: float = 600) -> str:
     """A worker tracking a video, once the first video is written (so trackers are loaded)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -284,21 +294,18 @@ def _busy_worker(client, out: Path, timeout: float = 300) -> str:
     raise AssertionError("no worker was tracking a video")
 
 
-def test_a_worker_killed_mid_batch_loses_nothing_and_writes_each_video_once(clips, tmp_path):
-    from distributed import Client, LocalCluster
-
+def test_a_worker_killed_mid_batch_loses_nothing_and_writes_each_video_once(clips, cluster, tmp_path):
+    address, client = cluster
     out = tmp_path / "out"
     codes = []
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, silence_logs=logging.ERROR) as cluster, \
-            Client(cluster) as client:
-        command = ["batch", str(clips.manifest), "--out", str(out), "--scheduler", cluster.scheduler_address]
-        run = threading.Thread(target=lambda: codes.append(main(command)))
-        run.start()
-        victim = _busy_worker(client, out)
-        pid = client.run(os.getpid, workers=[victim])[victim]
-        os.kill(pid, signal.SIGKILL)
-        run.join(timeout=600)
-        assert victim not in client.scheduler_info()["workers"]
+    run = threading.Thread(target=lambda: codes.append(main(["batch", str(clips.manifest), "--out", str(out),
+                                                                "--scheduler", address])))
+    run.start()
+    victim = _busy_worker(client, out)
+    pid = client.run(os.getpid, workers=[victim])[victim]
+    os.kill(pid, signal.SIGKILL)
+    run.join(timeout=900)
+    assert victim not in client.scheduler_info()["workers"]
     assert codes == [0]
     _assert_outputs_are_the_references(out, clips, [v.name for v in clips.videos])
     assert {row["status"] for row in _summary(out).values()} == {"done"}
@@ -308,10 +315,12 @@ def test_ctrl_c_keeps_the_finished_videos(clips, tmp_path):
     out = tmp_path / "out"
     command = [sys.executable, "-m", "napari_siamtrack.cli", "batch", str(clips.manifest), "--out", str(out),
                "--workers", "1"]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
+    given = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    paths = [str(Path(__file__).parents[1]), *filter(None, given)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                                start_new_session=True)
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 600
     while not list(out.glob("*.batch.json")) and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C in a terminal: to the client and its workers

@@ -106,7 +106,9 @@ def _earlier(job: VideoJob, boxes_csv: Path, action: str, message: str, threshol
     )
 
 
-def _track(client, pending, out_dir: Path, spec: TrackerSpec, summaries, threshold: float, quiet: bool) -> None:
+def _track(
+    client, pending, out_dir: Path, spec: TrackerSpec, summaries, threshold: float, quiet: bool
+) -> None:
     from distributed import as_completed
 
     topic = f"siamtrack-batch-{uuid.uuid4().hex}"
@@ -154,7 +156,8 @@ def _finish(future, job: VideoJob, found: dict, out_dir: Path, threshold: float)
         return _summary(job, "failed", error=str(exc))
     mean, below = score_numbers(tracked.rows, threshold)
     return _summary(
-        job, "done", frames=tracked.frames, seconds=tracked.seconds, mean_score=mean, frames_below_review=below
+        job, "done", frames=tracked.frames, seconds=tracked.seconds, mean_score=mean,
+        frames_below_review=below,
     )
 
 
@@ -207,7 +210,8 @@ def _client(workers: int | None, threads_per_worker: int | None, scheduler: str 
 
 @contextmanager
 def _interrupt_deferred() -> Iterator[None]:
-    """Hold back Ctrl-C until the block is done, so that a video's boxes CSV and record are written together."""
+    """Hold Ctrl-C back until the block is done, so that a video's boxes CSV and record are written
+    together."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -227,8 +231,9 @@ class _Bars:
     def __init__(self, videos: int, quiet: bool) -> None:
         from tqdm import tqdm
 
-        self.videos = tqdm(total=videos, unit="video", desc="videos", position=0, disable=quiet, file=sys.stderr)
-        self.frames = tqdm(total=0, unit="frame", desc="frames", position=1, disable=quiet, file=sys.stderr)
+        common = {"disable": quiet, "file": sys.stderr}
+        self.videos = tqdm(total=videos, unit="video", desc="videos", position=0, **common)
+        self.frames = tqdm(total=0, unit="frame", desc="frames", position=1, **common)
         self._counts: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
 

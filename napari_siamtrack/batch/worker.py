@@ -27,7 +27,7 @@ PROGRESS_INTERVAL = 0.5
 
 
 class TrackerSetupError(ValueError):
-    """The tracker cannot be made on a worker (missing weights, an unavailable device …): no video can run."""
+    """The tracker cannot be made on a worker (bad weights, an unavailable device …): no video can run."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,8 @@ def track_job(
         total, done = sum(max(len(source) - frame, 0) for frame, _ in runs), 0
         rows: list[BoxRow] = []
         for frame, starts in runs:
-            boxes = [s.box for s in starts]
-            for frame_rows in track_forward(tracker, source, boxes, frame, track_ids=[s.track_id for s in starts]):
+            boxes, ids = [s.box for s in starts], [s.track_id for s in starts]
+            for frame_rows in track_forward(tracker, source, boxes, frame, track_ids=ids):
                 rows.extend(frame_rows)
                 done += 1
                 if on_frame is not None:
