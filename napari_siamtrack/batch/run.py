@@ -166,7 +166,7 @@ def _error_text(exc: BaseException) -> str:
 
     if isinstance(exc, KilledWorker):
         return (
-            f"{exc.allowed_failures + 1} workers died while tracking it (out of memory, or killed); "
+            f"the worker tracking it died {exc.allowed_failures + 1} times (out of memory, or killed); "
             f"the last was {exc.last_worker.address}"
         )
     return str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
