@@ -1,9 +1,11 @@
-"""The ``siamtrack`` command line: track, export, import, convert, demo, train, calibrate, bench."""
+"""The ``siamtrack`` command line: track, batch, export, import, convert, demo, train, pretrain, calibrate,
+bench."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import sys
 from pathlib import Path
 
@@ -47,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_model_options(track)
 
     _add_format_parsers(commands)
+    _add_batch_parser(commands)
 
     convert = commands.add_parser(
         "convert",
@@ -165,6 +168,54 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         help="change one tracker setting (a TrackerConfig field, e.g. target_model=0) on top of the "
         "weights' stored settings or the --preset; repeat for several",
     )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
+    return value
+
+
+def _add_batch_parser(commands) -> None:
+    from .annotation.review import DEFAULT_THRESHOLD
+
+    batch = commands.add_parser(
+        "batch",
+        help="track many videos at once on a Dask cluster (a local one by default)",
+        description="Track every video of a manifest, or of a folder, forward from its starting boxes "
+        "on a Dask cluster, and write DIR/<video name>.boxes.csv for each (what siamtrack track writes), "
+        "a record of what made it (<video name>.batch.json) and DIR/summary.csv. A rerun skips the "
+        "videos already finished; a video that fails stops nothing else. Needs the batch extra.",
+    )
+    batch.add_argument(
+        "manifest", type=Path, metavar="MANIFEST",
+        help="CSV with the columns video,frame,track_id,x,y,w,h[,label], one row per starting box "
+        "(relative video paths are relative to the manifest's folder); or a folder of videos, each with "
+        "a <video name>.boxes.csv beside it whose keyframes are the starts",
+    )
+    batch.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the results")
+    batch.add_argument(
+        "--workers", type=_positive, metavar="N",
+        help="worker processes of the local cluster (default: one per core, fewer when memory is short)",
+    )
+    batch.add_argument(
+        "--threads-per-worker", type=_positive, metavar="T",
+        help="videos each local worker tracks at once, each with its own tracker (default: 1)",
+    )
+    batch.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="run on the existing Dask cluster with this scheduler, e.g. tcp://10.0.0.5:8786",
+    )
+    batch.add_argument(
+        "--review-below", type=float, default=DEFAULT_THRESHOLD, metavar="SCORE",
+        help="the summary counts the frames with a tracked box scoring below this (default: "
+        f"{DEFAULT_THRESHOLD}, as in the napari widget)",
+    )
+    _add_model_options(batch)
 
 
 #: Help for the options of ``train``, one per field of TrainSettings and of Augmentation.
@@ -402,6 +453,45 @@ def _run_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_batch(args: argparse.Namespace) -> int:
+    from . import __version__
+    from .batch.jobs import read_jobs
+    from .batch.records import sha256_file
+    from .batch.run import SUMMARY_NAME, run_batch
+    from .batch.worker import TrackerSpec
+    from .tracking.weights import SHIPPED_WEIGHTS
+
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise ValueError('needs dask.distributed: pip install "napari-siamtrack[batch]"') from None
+    jobs = read_jobs(args.manifest, args.out)
+    model_options = argparse.ArgumentParser(add_help=False)
+    _add_model_options(model_options)
+    model = argparse.Namespace(**{name: getattr(args, name) for name in vars(model_options.parse_args([]))})
+    weights = Path(model.weights or SHIPPED_WEIGHTS).resolve()
+    if not weights.is_file():
+        raise ValueError(f"weights file not found: {weights}")
+    if model.weights is not None:
+        model.weights = weights  # workers may start in another folder
+    # What the boxes depend on: the weights' content (not where the file lies), the other options.
+    settings = {**vars(model), "weights": sha256_file(weights), "version": __version__}
+    spec = TrackerSpec(functools.partial(_tracker, model), settings)
+    try:
+        summaries = run_batch(
+            jobs, args.out, spec, workers=args.workers, threads_per_worker=args.threads_per_worker,
+            scheduler=args.scheduler, threshold=args.review_below,
+        )
+    except KeyboardInterrupt:
+        print(f"interrupted: the videos finished so far are kept; {args.out / SUMMARY_NAME} says which, "
+              "and the same command carries on", file=sys.stderr)
+        return 130
+    statuses = ("done", "skipped", "kept", "failed")
+    counts = {status: sum(s.status == status for s in summaries) for status in statuses}
+    print(", ".join(f"{n} {status}" for status, n in counts.items()) + f": see {args.out / SUMMARY_NAME}")
+    return 1 if counts["failed"] else 0
+
+
 def _run_convert(args: argparse.Namespace) -> int:
     from .tracking.weights import load_weights, save_weights
 
@@ -517,6 +607,7 @@ def main(argv: list[str] | None = None) -> int:
         "track": _run_track,
         "export": _run_export,
         "import": _run_import,
+        "batch": _run_batch,
         "convert": _run_convert,
         "demo": _run_demo,
         "train": _run_train,

@@ -12,4 +12,4 @@ pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   "${pip[@]}" install "torch==2.13.0" ${SIAMTRACK_TORCH_INDEX:+--index-url "$SIAMTRACK_TORCH_INDEX"}
 fi
-"${pip[@]}" install -e ".[all,testing]"
+"${pip[@]}" install -e ".[all,batch,testing]"

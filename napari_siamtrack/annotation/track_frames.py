@@ -18,12 +18,17 @@ def track_forward(
     boxes: Sequence[Sequence[float]],
     start: int = 0,
     stop: int | None = None,
+    track_ids: Sequence[int] | None = None,
 ) -> Iterator[list[BoxRow]]:
     """Track ``boxes`` (x, y, w, h) drawn on frame ``start`` forward to frame ``stop`` (exclusive).
 
-    Yields the rows of one frame at a time, first the manual keyframes of ``start`` (track ids 1…K, score
-    1.0), then the tracked boxes of every later frame. Frames are read lazily, one at a time.
+    Yields the rows of one frame at a time, first the manual keyframes of ``start`` (score 1.0), then the
+    tracked boxes of every later frame. ``track_ids`` name the boxes' tracks (default 1…K, in the order
+    given). Frames are read lazily, one at a time.
     """
+    ids = list(range(1, len(boxes) + 1)) if track_ids is None else [int(t) for t in track_ids]
+    if len(ids) != len(boxes) or len(set(ids)) != len(ids):
+        raise TrackingError(f"track ids {ids} must be distinct, one per box ({len(boxes)} boxes)")
     n = len(source)
     if n < 2:
         raise TrackingError(f"{source.path} has {n} frame; tracking needs at least 2")
@@ -38,12 +43,12 @@ def track_forward(
     _, first = next(frames)
     tracker.init(first, [list(b) for b in boxes])
     yield [
-        BoxRow(start, k + 1, *map(float, box), score=1.0, source="manual", keyframe=True)
-        for k, box in enumerate(boxes)
+        BoxRow(start, track, *map(float, box), score=1.0, source="manual", keyframe=True)
+        for track, box in zip(ids, boxes)
     ]
     for index, frame in frames:
         found, scores = tracker.update(frame)
         yield [
-            BoxRow(index, k + 1, *map(float, box), score=float(score), source="tracked", keyframe=False)
-            for k, (box, score) in enumerate(zip(found, scores))
+            BoxRow(index, track, *map(float, box), score=float(score), source="tracked", keyframe=False)
+            for track, box, score in zip(ids, found, scores)
         ]

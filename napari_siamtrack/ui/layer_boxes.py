@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..annotation.review import DEFAULT_THRESHOLD
 from ..io.box_csv import BoxRow, label_problem
 
 FEATURES = ("track_id", "frame", "score", "source", "keyframe", "outside", "label")
@@ -32,11 +33,6 @@ COLOURS = {"keyframe": "#ffd60a", "tracked": "#4cc9f0", "uncertain": "#ff3860"}
 EDGE_WIDTHS = {"keyframe": 3.0, "tracked": 1.5, "uncertain": 2.5}
 #: The text on a box: its label (when set), track and score, e.g. ``mouse 2: 0.87``.
 TEXT = {"string": "{label} {track_id}: {score:.2f}", "size": 9, "color": "white", "anchor": "upper_left"}
-#: Tracked boxes scoring below this are drawn for review. With the shipped network (window influence
-#: 0.35), on 1,074 frames of six hard validation sequences (26 % with IoU < 0.5), 0.6 flags 21 % of frames
-#: and 53 % of the failures, and 66 % of the flagged frames are failures. Good boxes score 0.86 (median),
-#: failures 0.58.
-DEFAULT_THRESHOLD = 0.6
 
 
 def rectangle(row: BoxRow) -> np.ndarray:
