@@ -103,7 +103,9 @@ def test_the_installed_wheel_docks_the_widget_and_exports_boxes(fresh_python, tm
     commands = PluginManifest.from_file(ROOT / "napari.yaml").contributions.commands
     assert found["imported"] == [c.python_name for c in commands]
     assert found["widget"] == "PropagateWidget"
-    assert found["header"] == "frame,track_id,x,y,w,h,score,source,keyframe"
+    from napari_siamtrack.io.box_csv import COLUMNS
+
+    assert found["header"] == ",".join(COLUMNS)
     assert found["frames"] == list(range(11)), found
 
 
