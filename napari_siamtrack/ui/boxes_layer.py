@@ -3,17 +3,27 @@
 - A box a person draws, moves, resizes or pastes becomes a manual keyframe on the frame it lies on.
 - A drawn box starts a new track; a pasted box keeps its track, replacing that track's tracked box on the
   frame (if the track already has a keyframe there, the pasted box starts a new track instead).
+- A shape that is not a rectangle (polygon, ellipse, line, path) is refused: it is removed once napari
+  has finished drawing it, with a message; nothing else changes.
 - Tracker output is merged in batches and only ever replaces unprotected (tracked, non-keyframe) boxes;
   it takes the label its track has in the layer at that moment.
+
+New shapes are told apart by their ``frame`` feature: napari gives a shape drawn or added the layer's
+``feature_defaults``, whose ``frame`` is -1, so it never matches the plane the shape lies on. napari
+resets the defaults to the last row whenever ``features`` is assigned, so every assignment here goes
+through :meth:`BoxesLayer._set_features`, which puts them back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 from napari.layers import Shapes
+from napari.utils.notifications import show_warning
+from qtpy.QtCore import QTimer
 
 from ..annotation.track_table import TrackTable
 from ..io.box_csv import BoxRow
@@ -24,6 +34,7 @@ from .layer_boxes import (
     TEXT,
     LayerBoxes,
     features_frame,
+    not_a_box,
     protected,
     read_boxes,
     rectangle,
@@ -35,13 +46,17 @@ from .layer_boxes import (
 class BoxesLayer:
     """Watches ``layer`` for edits; :meth:`merge` puts tracker output in. Call :meth:`close` when done."""
 
-    def __init__(self, layer: Shapes, threshold: float = DEFAULT_THRESHOLD) -> None:
+    def __init__(
+        self, layer: Shapes, threshold: float = DEFAULT_THRESHOLD, report: Callable[[str], None] = show_warning
+    ) -> None:
+        """``report`` is told, in one line, about each shape refused."""
         if layer.ndim != 3:
             raise ValueError(
                 f"layer {layer.name!r} has {layer.ndim} dimensions; boxes need a (t, y, x) Shapes layer"
             )
         self.layer = layer
         self.threshold = threshold
+        self.report = report
         self.new_label = ""  # the label a box drawn as a new track gets
         self._busy = False
         if set(FEATURES) <= set(layer.features.columns):
@@ -83,12 +98,11 @@ class BoxesLayer:
         stale = [where[(r.track_id, r.frame)] for r in taken if (r.track_id, r.frame) in where]
         if not taken:
             return 0
-        colours, widths = style(features_frame(taken), self.threshold)
         with self._quiet():
             layer.remove(stale)
             kept = layer.features.iloc[: layer.nshapes].reset_index(drop=True)
-            layer.add_rectangles([rectangle(r) for r in taken], edge_width=widths, edge_color=colours)
-            layer.features = pd.concat([kept, features_frame(taken)], ignore_index=True)
+            layer.add_rectangles([rectangle(r) for r in taken])
+        self._set_features(pd.concat([kept, features_frame(taken)], ignore_index=True))
         return len(taken)
 
     def set_keyframe(self, indices, keyframe: bool) -> None:
@@ -155,12 +169,23 @@ class BoxesLayer:
             self._claim_new()
 
     def _claim_new(self) -> None:
-        """Turn shapes whose ``frame`` feature does not match their plane (new or pasted) into keyframes."""
+        """Turn new or pasted rectangles (their ``frame`` feature does not match their plane) into
+        keyframes; refuse new shapes of any other type."""
         layer = self.layer
         features = layer.features.copy()
         planes = np.array([round(float(d[0, 0])) for d in layer.data], dtype=np.int64)
         new = np.flatnonzero(features["frame"].to_numpy() != planes)
+        types = layer.shape_type
+        refused = [i for i in new if types[i] != "rectangle" and features.at[i, "track_id"] != 0]
+        if refused:
+            for i in refused:
+                self.report(not_a_box(layer.data[i], types[i]))
+            features.loc[refused, "track_id"] = 0  # marked for removal
+            QTimer.singleShot(0, self._remove_refused)  # napari is still inside its drawing code
+        new = np.array([i for i in new if types[i] == "rectangle"], dtype=np.int64)
         if not len(new):
+            if refused:
+                self._set_features(features)
             return
         features.loc[new, "frame"] = planes[new]
         features = _as_manual(features, new)
@@ -183,6 +208,21 @@ class BoxesLayer:
             with self._quiet():
                 layer.remove(stale)
 
+    def _remove_refused(self) -> None:
+        """Remove the shapes :meth:`_claim_new` refused (new, not rectangles, track 0)."""
+        layer = self.layer
+        features = layer.features
+        planes = np.array([round(float(d[0, 0])) for d in layer.data], dtype=np.int64)
+        refused = np.flatnonzero(
+            (features["track_id"].to_numpy() == 0)
+            & (features["frame"].to_numpy() != planes)
+            & (np.asarray(layer.shape_type) != "rectangle")
+        )
+        if len(refused):
+            with self._quiet():
+                layer.remove(refused.tolist())
+            self._set_features(layer.features.copy())
+
     # --- helpers ---------------------------------------------------------------------------------
 
     def _adopt(self) -> None:
@@ -201,6 +241,7 @@ class BoxesLayer:
         self._set_features(features_frame(rows))
 
     def _set_features(self, features: pd.DataFrame) -> None:
+        """The one way features are assigned: napari then resets the defaults, so they are put back."""
         with self._quiet():
             self.layer.features = features
             ids = features["track_id"]

@@ -105,16 +105,23 @@ def box_of(vertices: np.ndarray) -> tuple[int, float, float, float, float] | str
     """(frame, x, y, w, h) of a rectangle's (4, 3) vertices, or what keeps them from being a box."""
     vertices = np.asarray(vertices, dtype=np.float64)
     if vertices.ndim != 2 or vertices.shape[1] != 3:
-        return f"has {vertices.shape[-1]} coordinates per vertex; boxes need (t, y, x)"
+        return f"a shape with {vertices.shape[-1]} coordinates per vertex is not a box; boxes need (t, y, x)"
     t = vertices[:, 0]
     if not np.all(t == t[0]) or t[0] != round(t[0]) or t[0] < 0:
-        return f"lies on plane t={t[0]:g}, which is not a frame"
+        return f"a shape on plane t={t[0]:g} is not on a frame"
     (y0, x0), (y1, x1) = vertices[:, 1:].min(axis=0), vertices[:, 1:].max(axis=0)
     x, y = round(float(x0), DECIMALS), round(float(y0), DECIMALS)
     w, h = round(float(x1 - x0), DECIMALS), round(float(y1 - y0), DECIMALS)
     if not w > 0 or not h > 0:
-        return "has no area"
+        return f"frame {int(t[0])}: a box without area"
     return int(t[0]), x, y, w, h
+
+
+def not_a_box(vertices: np.ndarray, shape_type: str) -> str:
+    """The message for a shape of another type than rectangle: where it is and what to do."""
+    plane = np.asarray(vertices, dtype=np.float64)[0, 0]
+    where = f"frame {int(plane)}" if plane == round(plane) and plane >= 0 else f"plane t={plane:g}"
+    return f"{where}: a {shape_type} is not a box; draw boxes with the rectangle tool (R)"
 
 
 def read_boxes(data: Sequence[np.ndarray], shape_types: Sequence[str], features: pd.DataFrame) -> LayerBoxes:
@@ -129,9 +136,9 @@ def read_boxes(data: Sequence[np.ndarray], shape_types: Sequence[str], features:
     next_id = int(known.max()) + 1 if known.size else 1
     rows, indices, problems = [], [], []
     for i in range(n):
-        box = box_of(data[i]) if shape_types[i] == "rectangle" else f"is a {shape_types[i]}, not a rectangle"
+        box = box_of(data[i]) if shape_types[i] == "rectangle" else not_a_box(data[i], shape_types[i])
         if isinstance(box, str):
-            problems.append(f"shape {i} {box}")
+            problems.append(box)
             continue
         track = ids[i] if ids is not None else None
         if track is None or not np.isfinite(float(track)):
@@ -157,7 +164,7 @@ def unique_boxes(boxes: LayerBoxes) -> tuple[LayerBoxes, list[str]]:
     last = {(r.track_id, r.frame): k for k, r in enumerate(boxes.rows)}
     keep = sorted(last.values())
     dropped = [
-        f"shape {boxes.indices[k]} repeats track {r.track_id} on frame {r.frame}"
+        f"frame {r.frame}: track {r.track_id} has two boxes (the older one is left out)"
         for k, r in enumerate(boxes.rows)
         if last[(r.track_id, r.frame)] != k
     ]

@@ -105,6 +105,21 @@ class PropagateWidget(Container):
         self.labels.bind()
         self._on_image(self.image.value)
 
+    # --- messages --------------------------------------------------------------------------------
+
+    def error(self, message: str) -> None:
+        """A mistake: a napari notification, and the status line (which keeps it whole)."""
+        show_error(message)
+        self.status.value = message
+
+    def warn(self, message: str) -> None:
+        show_warning(message)
+        self.status.value = message
+
+    def inform(self, message: str) -> None:
+        show_info(message)
+        self.status.value = message
+
     # --- layers ----------------------------------------------------------------------------------
 
     def _choices(self, kind: type) -> Callable:
@@ -134,7 +149,7 @@ class PropagateWidget(Container):
             raise PropagationError("choose a boxes layer, or click 'New boxes layer' and draw a box")
         key = id(layer)
         if key not in self._bindings:
-            self._bindings[key] = BoxesLayer(layer, self.threshold.value)
+            self._bindings[key] = BoxesLayer(layer, self.threshold.value, report=self.warn)
         return self._bindings[key]
 
     def _bind(self, layer) -> None:
@@ -142,7 +157,7 @@ class PropagateWidget(Container):
             try:
                 self.binding(layer)
             except ValueError as exc:
-                show_warning(str(exc))
+                self.warn(str(exc))
 
     def add_boxes_layer(self) -> Shapes:
         """Add an empty boxes layer over the chosen video, choose it, and switch to drawing rectangles."""
@@ -160,7 +175,7 @@ class PropagateWidget(Container):
         if binding is not None:
             binding.close()
         if self.worker is not None and event.value in (self._run_layer, self._run_image):
-            show_warning(f"layer {event.value.name!r} was closed: propagation stopped")
+            self.warn(f"layer {event.value.name!r} was closed: propagation stopped")
             self._pending.clear()
             self.cancel()
 
@@ -172,12 +187,12 @@ class PropagateWidget(Container):
     def propagate(self):
         """Start propagating as the controls say; return the worker, or None (after saying why)."""
         if self.worker is not None:
-            show_info("a propagation is already running: wait for it, or Cancel it")
+            self.inform("a propagation is already running: wait for it, or Cancel it")
             return None
         try:
             frames, binding, segments = self._prepare()
         except (PropagationError, ValueError) as exc:
-            show_error(str(exc))
+            self.error(str(exc))
             return None
         total = total_frames(segments)
         self._done, self._total = 0, total
@@ -190,7 +205,7 @@ class PropagateWidget(Container):
         self.status.value = f"Loading the tracker for {total} frames…"
         self.worker.yielded.connect(self._on_progress)
         self.worker.finished.connect(self._on_finished)
-        self.worker.errored.connect(lambda exc: show_error(f"propagation failed: {exc}"))
+        self.worker.errored.connect(lambda exc: self.error(f"propagation failed: {exc}"))
         self._set_running(True)
         self.worker.start()
         return self.worker
@@ -209,7 +224,7 @@ class PropagateWidget(Container):
         binding = self.binding()
         boxes, problems = binding.boxes()
         if problems:
-            show_warning(
+            self.warn(
                 f"left out of propagation: {'; '.join(problems[:3])}" + (" …" if len(problems) > 3 else "")
             )
         if not boxes.rows:
@@ -283,11 +298,11 @@ class PropagateWidget(Container):
         try:
             binding = self.binding()
         except PropagationError as exc:
-            show_error(str(exc))
+            self.error(str(exc))
             return None
         frame = binding.table().uncertain_frame(self.current_frame(), self.threshold.value, step)
         if frame is None:
-            show_info(f"no tracked box scores below {self.threshold.value:.2f}")
+            self.inform(f"no tracked box scores below {self.threshold.value:.2f}")
             return None
         self.viewer.dims.set_current_step(0, frame)
         binding.layer.selected_data = binding.indices_on(frame, below=self.threshold.value)
@@ -298,7 +313,7 @@ class PropagateWidget(Container):
         binding = self.binding()
         selected = sorted(binding.layer.selected_data)
         if not selected:
-            show_info("select one or more boxes first")
+            self.inform("select one or more boxes first")
             return
         already = protected(binding.layer.features)[selected].all()
         binding.set_keyframe(selected, not already)
@@ -312,7 +327,7 @@ class PropagateWidget(Container):
         layer = self.binding().layer
         data, meta, _ = layer.as_layer_data_tuple()
         (written,) = write_boxes(str(path), data, meta)
-        show_info(f"exported {layer.nshapes} boxes to {written}")
+        self.inform(f"exported {layer.nshapes} boxes to {written}")
         return written
 
     def _export_dialog(self) -> None:
@@ -321,7 +336,7 @@ class PropagateWidget(Container):
         try:
             name = self.binding().layer.name
         except PropagationError as exc:
-            show_error(str(exc))
+            self.error(str(exc))
             return
         path, _ = QFileDialog.getSaveFileName(
             self.native, "Export boxes", f"{name}.boxes.csv", "Box CSV (*.csv)"
@@ -330,4 +345,4 @@ class PropagateWidget(Container):
             try:
                 self.export(path)
             except (OSError, ValueError) as exc:
-                show_error(str(exc))
+                self.error(str(exc))

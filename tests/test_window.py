@@ -1,0 +1,88 @@
+"""The widget in a shown napari window, driven with real mouse and keyboard events: drawing after a
+propagation, shapes that are not boxes, and the small things a new user trips over."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from doubles import StepTracker, numbered_frames
+from gui import drag, draw_polygon, draw_rectangle, settle
+from test_widget import rows_of, run
+
+from napari_siamtrack.io.box_csv import BoxRow
+from napari_siamtrack.ui.layer_boxes import layer_kwargs
+from napari_siamtrack.ui.widget import PropagateWidget
+
+
+@pytest.fixture
+def window(make_napari_viewer, qtbot):
+    """A shown viewer with a 12-frame video, a boxes layer with a keyframe on frame 0, and the widget
+    docked; ``until`` frames are tracked (frames after it stay empty)."""
+
+    def make(until=11, tracker=None):
+        viewer = make_napari_viewer(show=True)
+        viewer.window.resize(1100, 760)
+        viewer.add_image(numbered_frames(12, height=60, width=80), name="video")
+        kwargs = layer_kwargs([BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True)], name="boxes")
+        layer = viewer.add_shapes(kwargs.pop("data"), **kwargs)
+        widget = PropagateWidget(viewer, tracker_factory=lambda: tracker or StepTracker(score=0.43))
+        viewer.window.add_dock_widget(widget, area="right")
+        viewer.dims.set_current_step(0, 0)
+        if until < 11:
+            widget.until.value, widget.until_frame.value = "frame", until
+        run(widget, qtbot)
+        viewer.layers.selection.active = layer
+        settle()
+        return viewer, widget, layer
+
+    return make
+
+
+def snapshot(layer):
+    return [d.copy() for d in layer.data], list(layer.shape_type), layer.features.copy()
+
+
+def assert_unchanged(layer, before):
+    data, types, features = before
+    assert layer.nshapes == len(data) and list(layer.shape_type) == types
+    assert all(np.array_equal(a, b) for a, b in zip(layer.data, data))
+    assert layer.features.equals(features)
+
+
+@pytest.mark.parametrize("frame", [5, 8, 10], ids=["tracked frame", "last tracked frame", "untracked frame"])
+def test_a_rectangle_drawn_after_a_propagation_starts_a_new_track(window, frame):
+    viewer, widget, layer = window(until=8)
+    before = rows_of(widget)
+    viewer.dims.set_current_step(0, frame)
+    draw_rectangle(viewer, layer, 30, 40, 40, 55)
+    rows = rows_of(widget)
+    new = [r for key, r in rows.items() if key not in before]
+    assert len(new) == 1 and new[0].track_id == 2 and new[0].frame == frame
+    assert new[0].keyframe and new[0].source == "manual" and new[0].score == 1.0
+    assert abs(new[0].x - 40) <= 0.6 and abs(new[0].w - 15) <= 0.6
+    assert {key: r for key, r in rows.items() if key in before} == before  # nothing else changed
+    assert layer.features.iloc[-1]["track_id"] == 2
+    assert widget.binding().boxes()[1] == []  # no repeated or stray shape
+    # a second rectangle starts yet another track
+    draw_rectangle(viewer, layer, 20, 20, 26, 28)
+    assert sorted({t for t, _ in rows_of(widget)}) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("mode", ["polygon", "ellipse", "line"])
+def test_a_shape_that_is_not_a_box_is_refused_and_nothing_else_changes(window, mode):
+    viewer, widget, layer = window()
+    viewer.dims.set_current_step(0, 5)
+    before = snapshot(layer)
+    if mode == "polygon":
+        draw_polygon(viewer, layer, [(20, 20), (20, 40), (35, 40), (35, 25)])
+    else:
+        layer.mode = f"add_{mode}"
+        drag(viewer, layer, (20, 20), (35, 40))
+    settle(10)
+    assert_unchanged(layer, before)
+    assert "frame 5" in widget.status.value and "rectangle" in widget.status.value
+    assert widget.binding().boxes()[1] == []
+    # the layer still works: a rectangle drawn next is a new track's keyframe
+    layer.mode = "add_rectangle"
+    drag(viewer, layer, (30, 40), (40, 55))
+    assert rows_of(widget)[(2, 5)].keyframe
