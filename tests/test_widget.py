@@ -267,3 +267,44 @@ def test_the_label_list_takes_in_a_layers_labels_and_refuses_bad_ones(setup, mak
     other = widget.add_boxes_layer()
     assert widget.binding().layer.name == other.name and widget.binding().new_label == "cell"
     assert widget.binding().layer.feature_defaults["label"][0] == "cell"
+
+
+def move(layer, index, dy, dx):
+    """What napari does when a person drags a box: new vertices, then a CHANGED data event."""
+    moved = layer.data[index] + np.array([0.0, dy, dx])
+    with layer.events.data.blocker():
+        layer.data = [moved if i == index else d for i, d in enumerate(layer.data)]
+    layer.events.data(value=layer.data, action="changed", data_indices=(index,), vertex_indices=((),))
+
+
+def test_every_keyframe_retracks_only_the_gaps_next_to_a_change(setup, qtbot, monkeypatch):
+    keys = [BoxRow(f, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True) for f in (0, 20)]
+    viewer, widget, tracker = setup(n_frames=30, boxes=keys)
+    widget.start_from.value = "all"
+    assert not widget.full.native.isHidden()
+    run(widget, qtbot)
+    assert sorted(tracker.updates) == [f for f in range(30) if f not in (0, 20)]
+    tracker.updates.clear()
+    (index,) = widget.binding().indices_on(25)
+    move(widget.boxes.value, index, 1.0, 2.0)
+    run(widget, qtbot)
+    assert sorted(tracker.updates) == [21, 22, 23, 24, 26, 27, 28, 29]  # frames 1-19 are left alone
+    errors = []
+    monkeypatch.setattr("napari_siamtrack.ui.widget.show_error", errors.append)
+    assert widget.propagate() is None and "no keyframe was added, moved or removed" in errors[0]
+    tracker.updates.clear()
+    widget.full.value = True
+    run(widget, qtbot)
+    assert len(tracker.updates) == 27
+
+
+def test_a_deleted_tracked_box_is_tracked_again(setup, qtbot):
+    viewer, widget, tracker = setup(n_frames=10)
+    widget.start_from.value = "all"
+    run(widget, qtbot)
+    layer = widget.boxes.value
+    layer.selected_data = widget.binding().indices_on(6)
+    layer.remove_selected()
+    tracker.updates.clear()
+    run(widget, qtbot)
+    assert sorted(tracker.updates) == list(range(1, 10)) and (1, 6) in rows_of(widget)

@@ -86,3 +86,36 @@ def test_a_shape_that_is_not_a_box_is_refused_and_nothing_else_changes(window, m
     layer.mode = "add_rectangle"
     drag(viewer, layer, (30, 40), (40, 55))
     assert rows_of(widget)[(2, 5)].keyframe
+
+
+def click_button(qtbot, button) -> None:
+    from qtpy.QtCore import Qt
+
+    qtbot.mouseClick(button.native, Qt.MouseButton.LeftButton)
+    settle()
+
+
+def test_after_one_correction_every_keyframe_tracks_only_the_gaps_next_to_it(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer(show=True)
+    viewer.window.resize(1100, 760)
+    viewer.add_image(numbered_frames(30, height=60, width=80), name="video")
+    keys = [BoxRow(f, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True) for f in (0, 20)]
+    kwargs = layer_kwargs(keys, name="boxes")
+    layer = viewer.add_shapes(kwargs.pop("data"), **kwargs)
+    tracker = StepTracker(dx=0.0)
+    widget = PropagateWidget(viewer, tracker_factory=lambda: tracker)
+    viewer.window.add_dock_widget(widget, area="right")
+    widget.start_from.value = "all"
+    click_button(qtbot, widget.propagate_button)
+    qtbot.waitUntil(lambda: widget.worker is None, timeout=10_000)
+    assert len(tracker.updates) == 28
+    tracker.updates.clear()
+    viewer.dims.set_current_step(0, 25)
+    layer.mode = "select"
+    drag(viewer, layer, (8.0, 14.0), (18.0, 30.0))  # the box's centre, dragged 10 down and 16 right
+    moved = rows_of(widget)[(1, 25)]
+    assert moved.keyframe and abs(moved.x - 26) <= 0.6 and abs(moved.y - 15) <= 0.6
+    click_button(qtbot, widget.propagate_button)
+    qtbot.waitUntil(lambda: widget.worker is None, timeout=10_000)
+    assert sorted(tracker.updates) == [21, 22, 23, 24, 26, 27, 28, 29]
+    assert widget.status.value.startswith("Done: 8/8 frames")

@@ -25,6 +25,7 @@ from napari.layers import Shapes
 from napari.utils.notifications import show_warning
 from qtpy.QtCore import QTimer
 
+from ..annotation.gaps import FilledGaps
 from ..annotation.track_table import TrackTable
 from ..io.box_csv import BoxRow
 from .layer_boxes import (
@@ -63,6 +64,8 @@ class BoxesLayer:
             self._set_features(layer.features)
         else:
             self._adopt()
+        #: Gaps tracked since their keyframes last changed; what the layer holds now counts as tracked.
+        self.filled = FilledGaps(self.table())
         layer.events.data.connect(self._on_data)
         layer.events.features.connect(self._on_features)
 

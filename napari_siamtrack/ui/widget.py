@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from magicgui.widgets import ComboBox, Container, FloatSpinBox, Label, ProgressBar, PushButton, SpinBox
+from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, Label, ProgressBar, PushButton, SpinBox
 from napari.layers import Image, Shapes
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info, show_warning
@@ -42,6 +42,7 @@ class PropagateWidget(Container):
         self.worker = None
         self._bindings: dict[int, BoxesLayer] = {}
         self._pending: list = []
+        self._pending_gaps: list = []
         self._last_merge = 0.0
         self._started = 0.0
         self._run_layer: Shapes | None = None
@@ -64,6 +65,11 @@ class PropagateWidget(Container):
         self.start_from = ComboBox(
             label="Start from", choices=[("keyframes on this frame", "frame"), ("every keyframe", "all")]
         )
+        self.full = CheckBox(
+            text="also re-track unchanged gaps", value=False, visible=False,
+            tooltip="Every keyframe: by default only the gaps next to keyframes added, moved or removed "
+            "since the last run, and gaps with missing boxes, are tracked. Tick to track every gap again.",
+        )
         self.propagate_button = PushButton(text="Propagate")
         self.cancel_button = PushButton(text="Cancel", enabled=False)
         self.progress = ProgressBar(label="Progress", min=0, max=1, value=0)
@@ -78,14 +84,16 @@ class PropagateWidget(Container):
         self.extend(
             [
                 self.image, self.boxes, self.new_layer, *self.labels.widgets, self.direction, self.until,
-                self.until_frame, self.start_from, self.propagate_button, self.cancel_button, self.progress,
-                self.status, self.threshold, self.previous_uncertain, self.next_uncertain, self.keyframe_button,
+                self.until_frame, self.start_from, self.full, self.propagate_button, self.cancel_button,
+                self.progress, self.status, self.threshold, self.previous_uncertain, self.next_uncertain,
+                self.keyframe_button,
                 self.export_button,
             ]
         )  # fmt: skip
 
         self.new_layer.changed.connect(self.add_boxes_layer)
         self.until.changed.connect(lambda value: setattr(self.until_frame, "visible", value == "frame"))
+        self.start_from.changed.connect(lambda value: setattr(self.full, "visible", value == "all"))
         self.propagate_button.changed.connect(self.propagate)
         self.cancel_button.changed.connect(self.cancel)
         self.threshold.changed.connect(self._restyle)
@@ -177,6 +185,7 @@ class PropagateWidget(Container):
         if self.worker is not None and event.value in (self._run_layer, self._run_image):
             self.warn(f"layer {event.value.name!r} was closed: propagation stopped")
             self._pending.clear()
+            self._pending_gaps.clear()
             self.cancel()
 
     # --- propagation -----------------------------------------------------------------------------
@@ -200,7 +209,8 @@ class PropagateWidget(Container):
             self._track, frames, segments, _progress={"total": total, "desc": "Propagating boxes"}
         )
         self._run_layer, self._run_image = binding.layer, self.image.value
-        self._pending, self._last_merge, self._started = [], time.monotonic(), time.monotonic()
+        self._pending, self._pending_gaps = [], []
+        self._last_merge = self._started = time.monotonic()
         self.progress.max, self.progress.value = max(total, 1), 0
         self.status.value = f"Loading the tracker for {total} frames…"
         self.worker.yielded.connect(self._on_progress)
@@ -237,8 +247,15 @@ class PropagateWidget(Container):
             until=self.until.value,
             until_frame=self.until_frame.value,
             start_from=self.start_from.value,
+            full=self.full.value,
         )
-        segments = plan(binding.table(), request, frames.shape[0], frame_size=frames.shape[1:3])
+        table = binding.table()
+        segments = plan(table, request, frames.shape[0], frame_size=frames.shape[1:3], filled=binding.filled)
+        if not segments and request.start_from == "all" and not request.full:
+            raise PropagationError(
+                "nothing to track: no keyframe was added, moved or removed since the last run "
+                "(tick 'also re-track unchanged gaps' to track every gap again)"
+            )
         if not segments:
             raise PropagationError("nothing to track: every frame in that range already has a keyframe")
         return frames, binding, segments
@@ -249,6 +266,7 @@ class PropagateWidget(Container):
 
     def _on_progress(self, progress) -> None:
         self._pending.extend(progress.rows)
+        self._pending_gaps.extend(progress.filled)
         self._done = progress.done
         fps = progress.done / max(time.monotonic() - self._started, 1e-9)
         self._show(progress.done, f"{progress.done}/{progress.total} frames · {fps:.1f} fps")
@@ -257,8 +275,11 @@ class PropagateWidget(Container):
 
     def _merge_pending(self) -> None:
         rows, self._pending = self._pending, []
-        if rows and self._run_layer is not None and self._run_layer in self.viewer.layers:
-            self.binding(self._run_layer).merge(rows)
+        gaps, self._pending_gaps = self._pending_gaps, []
+        if self._run_layer is not None and self._run_layer in self.viewer.layers:
+            binding = self.binding(self._run_layer)
+            binding.merge(rows)
+            binding.filled.record(gaps)
         self._last_merge = time.monotonic()
 
     def _on_finished(self) -> None:
