@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from doubles import StepTracker, numbered_frames
 
+from napari_siamtrack.annotation.review import uncertain_runs
 from napari_siamtrack.io.box_csv import BoxRow, read_csv
 from napari_siamtrack.ui.layer_boxes import layer_kwargs, rectangle
 from napari_siamtrack.ui.widget import PropagateWidget
@@ -121,16 +122,24 @@ def test_drawn_box_becomes_a_new_tracks_keyframe(setup, qtbot):
     assert sorted(f for t, f in rows_of(widget) if t == 1) == [0]
 
 
-def test_next_uncertain_frame(setup, qtbot):
-    viewer, widget, _ = setup(tracker=StepTracker(score=0.3))
+def test_next_uncertain_jumps_from_run_to_run(setup, qtbot):
+    dips = set(range(4, 9)) | set(range(14, 17))
+    keys = [BoxRow(f, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True) for f in (0, 12)]
+    tracker = StepTracker(score=lambda f: 0.02 if f in dips else 0.97)
+    viewer, widget, _ = setup(n_frames=24, boxes=keys, tracker=tracker)
+    widget.start_from.value = "all"
     run(widget, qtbot)
-    widget.threshold.value = 0.5
-    viewer.dims.set_current_step(0, 4)
-    assert widget.go_to_uncertain() == 5
-    assert viewer.dims.current_step[0] == 5
-    assert widget.boxes.value.selected_data == widget.binding().indices_on(5)
-    assert widget.go_to_uncertain(-1) == 4
-    widget.threshold.value = 0.2
+    binding = widget.binding()
+    starts = sorted(first for runs in uncertain_runs(binding.table(), 0.5, binding.confidence).values()
+                    for first, _ in runs)
+    assert 2 <= len(starts) < len(dips) and starts[0] == 4  # runs, not frames
+    viewer.dims.set_current_step(0, 0)
+    visited = [widget.go_to_uncertain() for _ in starts]
+    assert visited == starts and viewer.dims.current_step[0] == starts[-1]
+    assert widget.boxes.value.selected_data == binding.indices_on(starts[-1])
+    assert widget.go_to_uncertain() == starts[0]  # wraps around
+    assert widget.go_to_uncertain(-1) == starts[-1]
+    widget.threshold.value = 0.0
     assert widget.go_to_uncertain() is None
 
 

@@ -19,6 +19,8 @@ def window(make_napari_viewer, qtbot):
     """A shown viewer with a 12-frame video, a boxes layer with a keyframe on frame 0, and the widget
     docked; ``until`` frames are tracked (frames after it stay empty)."""
 
+    made = []
+
     def make(until=11, tracker=None):
         viewer = make_napari_viewer(show=True)
         viewer.window.resize(1100, 760)
@@ -27,15 +29,19 @@ def window(make_napari_viewer, qtbot):
         layer = viewer.add_shapes(kwargs.pop("data"), **kwargs)
         widget = PropagateWidget(viewer, tracker_factory=lambda: tracker or StepTracker(score=0.43))
         viewer.window.add_dock_widget(widget, area="right")
+        made.append(widget)
         viewer.dims.set_current_step(0, 0)
         if until < 11:
             widget.until.value, widget.until_frame.value = "frame", until
-        run(widget, qtbot)
+        run(widget, qtbot, timeout=60_000)
         viewer.layers.selection.active = layer
         settle()
         return viewer, widget, layer
 
-    return make
+    yield make
+    for widget in made:  # the viewer fixture closes the window: no question then
+        widget.close_guard.enabled = False
+    made.clear()
 
 
 def snapshot(layer):
@@ -105,9 +111,10 @@ def test_after_one_correction_every_keyframe_tracks_only_the_gaps_next_to_it(mak
     tracker = StepTracker(dx=0.0)
     widget = PropagateWidget(viewer, tracker_factory=lambda: tracker)
     viewer.window.add_dock_widget(widget, area="right")
+    widget.close_guard.enabled = False
     widget.start_from.value = "all"
     click_button(qtbot, widget.propagate_button)
-    qtbot.waitUntil(lambda: widget.worker is None, timeout=10_000)
+    qtbot.waitUntil(lambda: widget.worker is None, timeout=60_000)
     assert len(tracker.updates) == 28
     tracker.updates.clear()
     viewer.dims.set_current_step(0, 25)
@@ -116,6 +123,102 @@ def test_after_one_correction_every_keyframe_tracks_only_the_gaps_next_to_it(mak
     moved = rows_of(widget)[(1, 25)]
     assert moved.keyframe and abs(moved.x - 26) <= 0.6 and abs(moved.y - 15) <= 0.6
     click_button(qtbot, widget.propagate_button)
-    qtbot.waitUntil(lambda: widget.worker is None, timeout=10_000)
+    qtbot.waitUntil(lambda: widget.worker is None, timeout=60_000)
     assert sorted(tracker.updates) == [21, 22, 23, 24, 26, 27, 28, 29]
     assert widget.status.value.startswith("Done: 8/8 frames")
+
+
+def test_the_status_line_wraps_and_the_dock_keeps_its_width(window, qtbot):
+    viewer, widget, layer = window(tracker=StepTracker(delay=0.002))
+    width = widget.native.width()
+    widget.error(
+        "frame 7 has no keyframe (keyframes are on frame 0, 12, 24, 36, 48, 60, 72, 84 …): go to "
+        "a keyframe, draw a box here, or start from every keyframe"
+    )
+    settle()
+    assert widget.native.width() == width and widget.status.native.wordWrap()
+    viewer.dims.set_current_step(0, 0)
+    click_button(qtbot, widget.propagate_button)
+    widths = set()
+    qtbot.waitUntil(lambda: widths.add(widget.native.width()) or widget.worker is None, timeout=60_000)
+    assert widths == {width}
+
+
+def test_propagate_leaves_the_keyboard_to_napari(window, qtbot):
+    from gui import canvas
+    from qtpy.QtCore import Qt
+    from qtpy.QtTest import QTest
+    from qtpy.QtWidgets import QApplication
+
+    viewer, widget, layer = window()
+    main = widget.native.window()
+    main.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is main, timeout=10_000)
+    canvas(viewer).setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is canvas(viewer), timeout=10_000)
+    click_button(qtbot, widget.propagate_button)
+    qtbot.waitUntil(lambda: widget.worker is None, timeout=60_000)
+    settle()
+    focused = QApplication.focusWidget()
+    assert focused is not None and not widget.native.isAncestorOf(focused)  # not in "Review below"
+    QTest.keyClick(focused, Qt.Key.Key_4)
+    settle()
+    assert layer.mode == "direct"  # the key reached napari
+
+
+def test_the_vertex_tool_explains_itself(window):
+    from gui import press
+    from qtpy.QtCore import Qt
+
+    viewer, widget, layer = window()
+    press(viewer, Qt.Key.Key_4)  # napari's key for "select vertices"
+    assert layer.mode == "direct"
+    assert "select shapes" in widget.status.value
+
+
+def test_a_video_opens_on_its_first_frame(make_napari_viewer, tmp_path):
+    from napari_siamtrack.io.sample import make_sample, write_video
+
+    path = tmp_path / "clip.mp4"
+    write_video(path, make_sample(n_frames=20, height=120, width=160).frames)
+    viewer = make_napari_viewer()
+    viewer.open(str(path), plugin="napari-siamtrack")
+    assert viewer.dims.current_step[0] > 0  # napari's choice: the middle
+    widget = PropagateWidget(viewer)  # the widget opened afterwards
+    assert viewer.dims.current_step[0] == 0
+    viewer.dims.set_current_step(0, 5)
+    viewer.open(str(path), plugin="napari-siamtrack")  # a video opened while the widget is docked
+    assert viewer.dims.current_step[0] == 0 and widget.image.value is not None
+
+
+def test_export_proposes_the_file_the_boxes_came_from(window, tmp_path, monkeypatch):
+    from qtpy.QtWidgets import QFileDialog
+
+    viewer, widget, layer = window()
+    proposed = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: proposed.append(a[2]) or ("", ""))
+    widget._export_dialog()
+    assert proposed == ["boxes.csv"]  # not boxes.boxes.csv
+    path = widget.export(tmp_path / "race.boxes.csv")
+    (opened,) = viewer.open(path, plugin="napari-siamtrack")
+    widget.boxes.value = opened
+    widget._export_dialog()
+    assert proposed[-1] == str(path)
+
+
+def test_closing_with_unexported_boxes_asks_first(window, tmp_path, monkeypatch):
+    from qtpy.QtWidgets import QMessageBox
+
+    viewer, widget, layer = window()
+    window_ = widget.native.window()
+    asked = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a: asked.append(a[2]) or QMessageBox.StandardButton.Cancel
+    )
+    window_.close()
+    settle()
+    assert window_.isVisible() and "'boxes'" in asked[0]
+    widget.export(tmp_path / "boxes.csv")
+    assert widget.unexported_layers() == []
+    widget.close_guard.enabled = True
+    assert widget.close_guard.allow_close() and len(asked) == 1

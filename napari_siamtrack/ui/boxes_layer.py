@@ -26,8 +26,10 @@ from napari.utils.notifications import show_warning
 from qtpy.QtCore import QTimer
 
 from ..annotation.gaps import FilledGaps
+from ..annotation.review import confidences
 from ..annotation.track_table import TrackTable
 from ..io.box_csv import BoxRow
+from .export import SavedState
 from .layer_boxes import (
     DEFAULT_THRESHOLD,
     FEATURES,
@@ -48,9 +50,13 @@ class BoxesLayer:
     """Watches ``layer`` for edits; :meth:`merge` puts tracker output in. Call :meth:`close` when done."""
 
     def __init__(
-        self, layer: Shapes, threshold: float = DEFAULT_THRESHOLD, report: Callable[[str], None] = show_warning
+        self,
+        layer: Shapes,
+        threshold: float = DEFAULT_THRESHOLD,
+        report: Callable[[str], None] = show_warning,
     ) -> None:
-        """``report`` is told, in one line, about each shape refused."""
+        """``report`` is told, in one line, about each shape refused; ``on_change`` (settable later) is
+        called after every change of the boxes."""
         if layer.ndim != 3:
             raise ValueError(
                 f"layer {layer.name!r} has {layer.ndim} dimensions; boxes need a (t, y, x) Shapes layer"
@@ -59,13 +65,19 @@ class BoxesLayer:
         self.threshold = threshold
         self.report = report
         self.new_label = ""  # the label a box drawn as a new track gets
+        self.on_change: Callable[[], None] = lambda: None
+        #: Each box's confidence by (track_id, frame) (:func:`..annotation.review.confidences`).
+        self.confidence: dict[tuple[int, int], float] = {}
         self._busy = False
         if set(FEATURES) <= set(layer.features.columns):
             self._set_features(layer.features)
         else:
             self._adopt()
+        table = self.table()
         #: Gaps tracked since their keyframes last changed; what the layer holds now counts as tracked.
-        self.filled = FilledGaps(self.table())
+        self.filled = FilledGaps(table)
+        #: The rows as last exported, or as read from the CSV the layer was opened from.
+        self.saved = SavedState(layer, list(table))
         layer.events.data.connect(self._on_data)
         layer.events.features.connect(self._on_features)
 
@@ -105,7 +117,7 @@ class BoxesLayer:
             layer.remove(stale)
             kept = layer.features.iloc[: layer.nshapes].reset_index(drop=True)
             layer.add_rectangles([rectangle(r) for r in taken])
-        self._set_features(pd.concat([kept, features_frame(taken)], ignore_index=True))
+        self._set_features(pd.concat([kept, features_frame(taken, confidence={})], ignore_index=True))
         return len(taken)
 
     def set_keyframe(self, indices, keyframe: bool) -> None:
@@ -149,11 +161,11 @@ class BoxesLayer:
                 self.layer.edge_width = widths
 
     def indices_on(self, frame: int, below: float | None = None) -> set[int]:
-        """Shapes on ``frame`` (tracked ones scoring below ``below``, when given)."""
+        """Shapes on ``frame`` (tracked ones whose confidence is below ``below``, when given)."""
         f = self.layer.features
         on = f["frame"].to_numpy() == frame
         if below is not None:
-            on &= ~protected(f) & (f["score"].to_numpy(float) < below)
+            on &= ~protected(f) & (f["confidence"].to_numpy(float) < below)
         return set(np.flatnonzero(on).tolist())
 
     # --- edits by a person -----------------------------------------------------------------------
@@ -166,6 +178,8 @@ class BoxesLayer:
         elif event.action == "changed":
             indices = [i for i in event.data_indices if 0 <= i < self.layer.nshapes]
             self._set_features(_as_manual(self.layer.features.copy(), indices))
+        elif event.action == "removed":
+            self._set_features(self.layer.features.copy())
 
     def _on_features(self, event=None) -> None:
         if not self._busy:  # a paste changes features without a data event
@@ -244,14 +258,22 @@ class BoxesLayer:
         self._set_features(features_frame(rows))
 
     def _set_features(self, features: pd.DataFrame) -> None:
-        """The one way features are assigned: napari then resets the defaults, so they are put back."""
+        """The one way features are assigned, with every box's confidence recomputed. napari resets the
+        defaults on assignment, so they are put back."""
+        layer = self.layer
+        features = features.reset_index(drop=True)
+        rows = unique_boxes(read_boxes(layer.data, layer.shape_type, features))[0].rows
+        self.confidence = confidences(TrackTable(rows))
+        keys = zip(features["track_id"].to_numpy(), features["frame"].to_numpy())
+        features["confidence"] = [self.confidence.get((int(t), int(f)), 1.0) for t, f in keys]
         with self._quiet():
-            self.layer.features = features
+            layer.features = features
             ids = features["track_id"]
-            self.layer.feature_defaults = {
+            layer.feature_defaults = {
                 **NEW_BOX, "track_id": int(ids.max()) + 1 if len(ids) else 1, "label": self.new_label
             }
         self.restyle()
+        self.on_change()
 
     def _quiet(self):
         return _Busy(self)

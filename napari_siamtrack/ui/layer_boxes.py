@@ -17,26 +17,25 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..annotation.review import DEFAULT_THRESHOLD, confidences
+from ..annotation.track_table import TrackTable
 from ..io.box_csv import BoxRow, label_problem
 
+#: The features a box file holds; a layer also carries ``confidence`` (:mod:`..annotation.review`),
+#: derived from them and recomputed on every change.
 FEATURES = ("track_id", "frame", "score", "source", "keyframe", "outside", "label")
 DECIMALS = 3
 TRANSLATE = (0.0, -0.5, -0.5)
 #: Values napari gives a rectangle a person draws; ``frame = -1`` marks it as not yet seen by the widget.
 NEW_BOX = {
     "track_id": 1, "frame": -1, "score": 1.0, "source": "manual", "keyframe": True, "outside": False,
-    "label": "",
+    "label": "", "confidence": 1.0,
 }
-#: Edge colours: keyframes, tracked boxes, and tracked boxes scoring below the review threshold.
+#: Edge colours: keyframes, tracked boxes, and tracked boxes whose confidence is below the review threshold.
 COLOURS = {"keyframe": "#ffd60a", "tracked": "#4cc9f0", "uncertain": "#ff3860"}
 EDGE_WIDTHS = {"keyframe": 3.0, "tracked": 1.5, "uncertain": 2.5}
-#: The text on a box: its label (when set), track and score, e.g. ``mouse 2: 0.87``.
-TEXT = {"string": "{label} {track_id}: {score:.2f}", "size": 9, "color": "white", "anchor": "upper_left"}
-#: Tracked boxes scoring below this are drawn for review. With the shipped network (window influence
-#: 0.35), on 1,074 frames of six hard validation sequences (26 % with IoU < 0.5), 0.6 flags 21 % of frames
-#: and 53 % of the failures, and 66 % of the flagged frames are failures. Good boxes score 0.86 (median),
-#: failures 0.58.
-DEFAULT_THRESHOLD = 0.6
+#: The text on a box: its label (when set), track and confidence, e.g. ``mouse 2: 0.87``.
+TEXT = {"string": "{label} {track_id}: {confidence:.2f}", "size": 9, "color": "white", "anchor": "upper_left"}
 
 
 def rectangle(row: BoxRow) -> np.ndarray:
@@ -45,8 +44,13 @@ def rectangle(row: BoxRow) -> np.ndarray:
     return np.array([[t, y0, x0], [t, y0, x1], [t, y1, x1], [t, y1, x0]], dtype=np.float64)
 
 
-def features_frame(rows: Sequence[BoxRow]) -> pd.DataFrame:
-    """The features table for ``rows``, one row per box, with the dtypes the layer keeps."""
+def features_frame(
+    rows: Sequence[BoxRow], confidence: dict[tuple[int, int], float] | None = None
+) -> pd.DataFrame:
+    """The features table for ``rows``, one row per box, with the dtypes the layer keeps; ``confidence``
+    by (track_id, frame), computed from ``rows`` when not given."""
+    if confidence is None:
+        confidence = confidences(TrackTable(unique_rows(rows)))
     return pd.DataFrame(
         {
             "track_id": np.array([r.track_id for r in rows], dtype=np.int64),
@@ -56,8 +60,16 @@ def features_frame(rows: Sequence[BoxRow]) -> pd.DataFrame:
             "keyframe": np.array([r.keyframe for r in rows], dtype=bool),
             "outside": np.array([r.outside for r in rows], dtype=bool),
             "label": pd.array([r.label for r in rows], dtype=object),
+            "confidence": np.array(
+                [confidence.get((r.track_id, r.frame), r.score) for r in rows], dtype=np.float64
+            ),
         }
     )
+
+
+def unique_rows(rows: Sequence[BoxRow]) -> list[BoxRow]:
+    """The last row of each (track_id, frame)."""
+    return list({(r.track_id, r.frame): r for r in rows}.values())
 
 
 def protected(features: pd.DataFrame) -> np.ndarray:
@@ -66,8 +78,9 @@ def protected(features: pd.DataFrame) -> np.ndarray:
 
 
 def style(features: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD) -> tuple[list[str], list[float]]:
-    """Edge colour and width of each box: keyframes, tracked boxes, and tracked boxes below ``threshold``."""
-    low = features["score"].to_numpy(float) < threshold
+    """Edge colour and width of each box: keyframes, tracked boxes, and tracked boxes whose confidence is
+    below ``threshold``."""
+    low = features["confidence"].to_numpy(float) < threshold
     kinds = np.where(protected(features), "keyframe", np.where(low, "uncertain", "tracked"))
     return [COLOURS[k] for k in kinds], [EDGE_WIDTHS[k] for k in kinds]
 

@@ -3,7 +3,8 @@
 Propagation runs in a napari ``thread_worker`` that yields one tracked frame at a time; the boxes are
 merged into the layer in batches (at most every :data:`MERGE_INTERVAL` seconds). Cancel stops at the
 next frame and keeps every box tracked so far. A target the tracker loses is not stopped on: its boxes
-keep coming with low scores, drawn in the "uncertain" colour, and "Next uncertain" jumps to them.
+keep coming with low confidence, drawn in the "uncertain" colour; "Next uncertain" jumps from run to run
+of them, and the track timeline (docked under the canvas) shows where they are.
 """
 
 from __future__ import annotations
@@ -11,15 +12,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, Label, ProgressBar, PushButton, SpinBox
+from magicgui.widgets import CheckBox, ComboBox, Container, Label, ProgressBar, PushButton, SpinBox
 from napari.layers import Image, Shapes
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info, show_warning
 
 from ..annotation.propagation import PropagationError, PropagationRequest, plan, propagate, total_frames
 from .boxes_layer import BoxesLayer
+from .export_controls import ExportControls
 from .label_controls import LabelControls
-from .layer_boxes import DEFAULT_THRESHOLD, layer_kwargs, protected
+from .layer_boxes import layer_kwargs
+from .review_controls import ReviewControls
 
 #: Seconds between two merges of tracker output into the layer while a propagation runs.
 MERGE_INTERVAL = 0.3
@@ -32,8 +35,9 @@ def shipped_tracker():
     return Tracker()
 
 
-class PropagateWidget(Container):
-    """Dock widget; ``tracker_factory`` makes the tracker (in the worker thread) for each propagation."""
+class PropagateWidget(ReviewControls, ExportControls, Container):
+    """Dock widget; ``tracker_factory`` makes the tracker (in the worker thread) for each propagation.
+    The review and export parts live in :mod:`.review_controls` and :mod:`.export_controls`."""
 
     def __init__(self, napari_viewer, tracker_factory: Callable | None = None) -> None:
         super().__init__(labels=True)
@@ -74,44 +78,48 @@ class PropagateWidget(Container):
         self.cancel_button = PushButton(text="Cancel", enabled=False)
         self.progress = ProgressBar(label="Progress", min=0, max=1, value=0)
         self.status = Label(label="", value="Draw a box, then Propagate.")
-        self.threshold = FloatSpinBox(
-            label="Review below", min=0.0, max=1.0, step=0.05, value=DEFAULT_THRESHOLD
-        )
-        self.previous_uncertain = PushButton(text="◀ Previous uncertain")
-        self.next_uncertain = PushButton(text="Next uncertain ▶")
-        self.keyframe_button = PushButton(text="Keyframe on/off (selected boxes)")
-        self.export_button = PushButton(text="Export CSV…")
         self.extend(
             [
                 self.image, self.boxes, self.new_layer, *self.labels.widgets, self.direction, self.until,
                 self.until_frame, self.start_from, self.full, self.propagate_button, self.cancel_button,
-                self.progress, self.status, self.threshold, self.previous_uncertain, self.next_uncertain,
-                self.keyframe_button,
-                self.export_button,
+                self.progress, self.status,
             ]
         )  # fmt: skip
+        self.extend(self._build_review() + self._build_export())
+        self._fit_to_dock()
 
         self.new_layer.changed.connect(self.add_boxes_layer)
         self.until.changed.connect(lambda value: setattr(self.until_frame, "visible", value == "frame"))
         self.start_from.changed.connect(lambda value: setattr(self.full, "visible", value == "all"))
         self.propagate_button.changed.connect(self.propagate)
         self.cancel_button.changed.connect(self.cancel)
-        self.threshold.changed.connect(self._restyle)
-        self.previous_uncertain.changed.connect(lambda: self.go_to_uncertain(-1))
-        self.next_uncertain.changed.connect(lambda: self.go_to_uncertain(+1))
-        self.keyframe_button.changed.connect(self.toggle_keyframe)
-        self.export_button.changed.connect(self._export_dialog)
         self.boxes.changed.connect(self._bind)
         self.boxes.changed.connect(self.labels.bind)
         self.image.changed.connect(self._on_image)
+        self.image.changed.connect(self.refresh_timeline)
         layers = napari_viewer.layers.events
         for event in (layers.inserted, layers.removed, layers.moved):
             event.connect(self.reset_choices)
         layers.removed.connect(self._on_layer_removed)
+        layers.inserted.connect(self._on_layer_inserted)
         self.reset_choices()
         self._bind(self.boxes.value)
         self.labels.bind()
         self._on_image(self.image.value)
+        shapes = [layer for layer in napari_viewer.layers if isinstance(layer, Shapes)]
+        if self.image.value is not None and not any(layer.nshapes for layer in shapes):
+            self.viewer.dims.set_current_step(0, 0)  # napari opens a video on its middle frame
+
+    def _fit_to_dock(self) -> None:
+        """The status line wraps instead of widening the dock, and buttons do not take the keyboard focus
+        (it stays on the canvas, where napari's and this widget's key bindings work)."""
+        from qtpy.QtCore import Qt
+        from qtpy.QtWidgets import QPushButton, QSizePolicy
+
+        self.status.native.setWordWrap(True)
+        self.status.native.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        for button in self.native.findChildren(QPushButton):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
     # --- messages --------------------------------------------------------------------------------
 
@@ -145,6 +153,20 @@ class PropagateWidget(Container):
                 if layers:
                     combo.value = active if isinstance(active, kind) else layers[-1]
 
+    def _on_layer_inserted(self, event) -> None:
+        """A video opened while the widget is docked starts on frame 0 (napari shows its middle frame)."""
+        layer = event.value
+        if isinstance(layer, Image) and layer.ndim == 3:  # napari's ndim leaves out colour channels
+            self.viewer.dims.set_current_step(0, 0)
+
+    def _on_mode(self, event) -> None:
+        """Say what the vertex tools do: a person who drags a box with them sees nothing happen."""
+        if str(event.mode) in ("direct", "vertex_insert", "vertex_remove"):
+            self.status.value = (
+                "This tool edits corners one by one. To move or resize a box, choose 'select shapes' "
+                "(the arrow, key 5 or S) and drag the box or its handles."
+            )
+
     def _on_image(self, image) -> None:
         """Frame N can be any frame of the chosen video."""
         if image is not None and image.data.shape[0] > 0:
@@ -157,7 +179,10 @@ class PropagateWidget(Container):
             raise PropagationError("choose a boxes layer, or click 'New boxes layer' and draw a box")
         key = id(layer)
         if key not in self._bindings:
-            self._bindings[key] = BoxesLayer(layer, self.threshold.value, report=self.warn)
+            binding = BoxesLayer(layer, self.threshold.value, report=self.warn)
+            binding.on_change = lambda: self.refresh_timeline() if self.boxes.value is layer else None
+            self._bindings[key] = binding
+            layer.events.mode.connect(self._on_mode)
         return self._bindings[key]
 
     def _bind(self, layer) -> None:
@@ -166,6 +191,7 @@ class PropagateWidget(Container):
                 self.binding(layer)
             except ValueError as exc:
                 self.warn(str(exc))
+        self.refresh_timeline()
 
     def add_boxes_layer(self) -> Shapes:
         """Add an empty boxes layer over the chosen video, choose it, and switch to drawing rectangles."""
@@ -182,6 +208,7 @@ class PropagateWidget(Container):
         binding = self._bindings.pop(id(event.value), None)
         if binding is not None:
             binding.close()
+            event.value.events.mode.disconnect(self._on_mode)
         if self.worker is not None and event.value in (self._run_layer, self._run_image):
             self.warn(f"layer {event.value.name!r} was closed: propagation stopped")
             self._pending.clear()
@@ -306,64 +333,3 @@ class PropagateWidget(Container):
     def _set_running(self, running: bool) -> None:
         self.propagate_button.enabled = not running
         self.cancel_button.enabled = running
-
-    # --- review ----------------------------------------------------------------------------------
-
-    def _restyle(self, threshold: float) -> None:
-        for binding in self._bindings.values():
-            binding.restyle(threshold)
-
-    def go_to_uncertain(self, step: int = 1) -> int | None:
-        """Jump to the next (``step=-1``: previous) frame with a tracked box scoring below the threshold,
-        and select those boxes. Returns the frame, or None when there is none."""
-        try:
-            binding = self.binding()
-        except PropagationError as exc:
-            self.error(str(exc))
-            return None
-        frame = binding.table().uncertain_frame(self.current_frame(), self.threshold.value, step)
-        if frame is None:
-            self.inform(f"no tracked box scores below {self.threshold.value:.2f}")
-            return None
-        self.viewer.dims.set_current_step(0, frame)
-        binding.layer.selected_data = binding.indices_on(frame, below=self.threshold.value)
-        return frame
-
-    def toggle_keyframe(self) -> None:
-        """Selected boxes become keyframes; if all already are, they go back to the tracker."""
-        binding = self.binding()
-        selected = sorted(binding.layer.selected_data)
-        if not selected:
-            self.inform("select one or more boxes first")
-            return
-        already = protected(binding.layer.features)[selected].all()
-        binding.set_keyframe(selected, not already)
-
-    # --- export ----------------------------------------------------------------------------------
-
-    def export(self, path) -> str:
-        """Write every box of the chosen layer to ``path`` (see :mod:`napari_siamtrack.io.box_csv`)."""
-        from .napari_contrib import write_boxes
-
-        layer = self.binding().layer
-        data, meta, _ = layer.as_layer_data_tuple()
-        (written,) = write_boxes(str(path), data, meta)
-        self.inform(f"exported {layer.nshapes} boxes to {written}")
-        return written
-
-    def _export_dialog(self) -> None:
-        from qtpy.QtWidgets import QFileDialog
-
-        try:
-            name = self.binding().layer.name
-        except PropagationError as exc:
-            self.error(str(exc))
-            return
-        path, _ = QFileDialog.getSaveFileName(
-            self.native, "Export boxes", f"{name}.boxes.csv", "Box CSV (*.csv)"
-        )
-        if path:
-            try:
-                self.export(path)
-            except (OSError, ValueError) as exc:
-                self.error(str(exc))
