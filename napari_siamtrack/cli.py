@@ -211,9 +211,9 @@ def _add_batch_parser(commands) -> None:
         help="run on the existing Dask cluster with this scheduler, e.g. tcp://10.0.0.5:8786",
     )
     batch.add_argument(
-        "--review-below", type=float, default=DEFAULT_THRESHOLD, metavar="SCORE",
-        help="the summary counts the frames with a tracked box scoring below this (default: "
-        f"{DEFAULT_THRESHOLD}, as in the napari widget)",
+        "--review-below", type=float, default=DEFAULT_THRESHOLD, metavar="CONFIDENCE",
+        help="the summary counts the frames with a tracked box whose review confidence is below this "
+        f"(default: {DEFAULT_THRESHOLD}, as in the napari widget)",
     )
     _add_model_options(batch)
 

@@ -18,7 +18,9 @@ def numbered_frames(n: int, height: int = 48, width: int = 64) -> np.ndarray:
 
 
 class StepTracker:
-    def __init__(self, dx: float = 1.0, score: float = 0.9, delay: float = 0.0) -> None:
+    """``score``: the score of every box, or a function of the frame index."""
+
+    def __init__(self, dx: float = 1.0, score=0.9, delay: float = 0.0) -> None:
         self.dx, self.score, self.delay = dx, score, delay
         self.inits: list[tuple[int, np.ndarray]] = []  # (frame index, boxes)
         self.updates: list[int] = []
@@ -34,7 +36,8 @@ class StepTracker:
         self.updates.append(index)
         out = self.boxes.copy()
         out[:, 0] += self.dx * abs(index - self.start)
-        return out, np.full(len(out), self.score)
+        score = self.score(index) if callable(self.score) else self.score
+        return out, np.full(len(out), score)
 
     def select_targets(self, indices) -> None:
         self.boxes = self.boxes[list(indices)]

@@ -191,8 +191,70 @@ def test_bench_command_writes_table_json_and_plots(tmp_path, sequence_folder, ca
     assert {p.name for p in out.iterdir()} == {"report.json", "table.txt", "success.png", "precision.png"}
 
 
+def test_bench_review_writes_per_frame_data_and_its_analysis(tmp_path, sequence_folder, capsys):
+    from napari_siamtrack.cli import main
+    from napari_siamtrack.tracking.model import SiamFCPlus
+    from napari_siamtrack.tracking.weights import save_weights
+
+    weights = save_weights(SiamFCPlus(), tmp_path / "w.safetensors")
+    out = tmp_path / "bench"
+    assert main(["bench", str(sequence_folder.parent), "--weights", str(weights), "--baselines", "--review",
+                 "--out", str(out), "--threads", "1"]) == 0
+    assert "confidence, cross-validated" in capsys.readouterr().out
+    (record,) = json.loads((out / "review.json").read_text())["records"]
+    assert record["name"] == "Square" and record["frame_size"] == [120, 160]
+    assert len(record["boxes"]) == len(record["scores"]) == len(record["truth"]) == 20
+    assert record["scores"][0] is None and all(0 <= s <= 1 for s in record["scores"][1:])
+    review = json.loads((out / "report.json").read_text())["review"]
+    assert review["frames"] == 19 and 0 <= review["raw score"]["flagged"] <= 1
+
+
 def test_bench_command_rejects_unknown_sequences(sequence_folder, capsys):
     from napari_siamtrack.cli import main
 
     assert main(["bench", str(sequence_folder), "--sequences", "Nope", "--baselines"]) == 2
     assert "no such sequence(s): Nope" in capsys.readouterr().err
+
+
+def test_roc_auc_counts_ties_as_half():
+    from napari_siamtrack.bench.review import roc_auc
+
+    assert roc_auc([0.9, 0.8, 0.1, 0.2], [True, True, False, False]) == 1.0
+    assert roc_auc([0.1, 0.2, 0.9, 0.8], [True, True, False, False]) == 0.0
+    assert roc_auc([0.5, 0.5, 0.5], [True, False, False]) == 0.5
+    assert roc_auc([0.3, 0.7, 0.5, 0.6], [True, True, False, False]) == 0.5
+
+
+def drifting_records(n_sequences=6, n=60, seed=0):
+    """One-pass records whose tracker loses the target half-way through some sequences: the box jumps
+    away and the score drops a little (so the score alone separates right from wrong only roughly)."""
+    from napari_siamtrack.bench.ope import PassResult
+    from napari_siamtrack.bench.review import pass_record
+
+    rng = np.random.default_rng(seed)
+    records = []
+    for k in range(n_sequences):
+        truth = linear_truth(n)
+        boxes, scores = truth.copy(), rng.uniform(0.5, 1.0, n)
+        if k in (1, 2, 4):  # both halves of the cross-validation hold some
+            boxes[n // 2:, 0] += 80  # lost: on another object from here on
+            scores[n // 2:] = rng.uniform(0.3, 0.9, n - n // 2)
+        scores[0] = np.nan
+        records.append(pass_record(f"seq{k}", (100, 200), truth, PassResult(boxes, scores, 1.0, n)))
+    return records
+
+
+def test_review_evaluation_reports_auc_precision_and_recall(tmp_path):
+    from napari_siamtrack.bench.review import evaluate, review_table
+
+    records = drifting_records()
+    json.dumps(records)  # plain JSON
+    result = evaluate(records)
+    assert result["frames"] == 6 * 59 and result["wrong"] == 3 * 30
+    crossed, raw = result["confidence, cross-validated"], result["raw score"]
+    assert crossed["auc"] > 0.95 > raw["auc"] > 0.5
+    assert 0 < crossed["recall"] <= 1 and 0 < crossed["precision"] <= 1
+    text = review_table(result)
+    assert "confidence, cross-validated" in text and "raw score" in text
+    assert len(result["model fitted on all"]["weights"]) == 2
+    assert 0.5 < crossed["auc_per_sequence"] <= 1

@@ -39,10 +39,10 @@ def test_shapes_that_are_not_boxes_are_named():
     boxes = read_boxes(data, types, layer_kwargs(ROWS[:1] * 5)["features"])
     assert boxes.indices == [0]
     assert boxes.problems == [
-        "shape 1 is a polygon, not a rectangle",
-        "shape 2 lies on plane t=0.5, which is not a frame",
-        "shape 3 has 2 coordinates per vertex; boxes need (t, y, x)",
-        "shape 4 has no area",
+        "frame 1: a polygon is not a box; draw boxes with the rectangle tool (R)",
+        "a shape on plane t=0.5 is not on a frame",
+        "a shape with 2 coordinates per vertex is not a box; boxes need (t, y, x)",
+        "frame 3: a box without area",
     ]
 
 
@@ -60,7 +60,7 @@ def test_repeated_track_and_frame_keeps_the_newest():
     rows = [ROWS[0], BoxRow(0, 1, 20.0, 5.0, 8.0, 6.0, 1.0, "manual", True)]
     kwargs = layer_kwargs(rows)
     boxes, dropped = unique_boxes(read_boxes(kwargs["data"], ["rectangle"] * 2, kwargs["features"]))
-    assert boxes.rows == rows[1:] and dropped == ["shape 0 repeats track 1 on frame 0"]
+    assert boxes.rows == rows[1:] and dropped == ["frame 0: track 1 has two boxes (the older one is left out)"]
 
 
 def test_export_then_import_round_trips_exactly(make_napari_viewer_proxy, tmp_path):
@@ -88,7 +88,7 @@ def test_writer_refuses_a_layer_with_non_boxes_and_writes_nothing(tmp_path):
         "shape_type": ["rectangle", "polygon"],
         "features": layer_kwargs(ROWS[:2])["features"],
     }
-    with pytest.raises(ValueError, match="cannot export layer 'mixed': shape 1 is a polygon"):
+    with pytest.raises(ValueError, match="cannot export layer 'mixed': frame 1: a polygon is not a box"):
         write_boxes(str(tmp_path / "x.csv"), [kwargs["data"][0], polygon], meta)
     assert not (tmp_path / "x.csv").exists()
 

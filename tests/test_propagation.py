@@ -53,23 +53,6 @@ def test_table_rejects_two_boxes_for_one_track_and_frame():
         TrackTable([key(2), tracked(2)])
 
 
-def test_uncertain_frame_skips_keyframes_and_wraps():
-    table = TrackTable(
-        [
-            key(0),
-            tracked(1, score=0.2),
-            tracked(2),
-            tracked(3, score=0.1),
-            BoxRow(5, 1, 0, 0, 1, 1, 0.05, "tracked", True),
-        ]
-    )
-    assert table.uncertain_frame(0, 0.5) == 1
-    assert table.uncertain_frame(1, 0.5) == 3
-    assert table.uncertain_frame(3, 0.5) == 1  # wraps; frame 5 is an accepted keyframe
-    assert table.uncertain_frame(1, 0.5, step=-1) == 3
-    assert table.uncertain_frame(0, 0.05) is None
-
-
 # --- planning ----------------------------------------------------------------------------------
 
 

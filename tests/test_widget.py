@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from doubles import StepTracker, numbered_frames
 
+from napari_siamtrack.annotation.review import uncertain_runs
 from napari_siamtrack.io.box_csv import BoxRow, read_csv
 from napari_siamtrack.ui.layer_boxes import layer_kwargs, rectangle
 from napari_siamtrack.ui.widget import PropagateWidget
@@ -121,16 +122,24 @@ def test_drawn_box_becomes_a_new_tracks_keyframe(setup, qtbot):
     assert sorted(f for t, f in rows_of(widget) if t == 1) == [0]
 
 
-def test_next_uncertain_frame(setup, qtbot):
-    viewer, widget, _ = setup(tracker=StepTracker(score=0.3))
+def test_next_uncertain_jumps_from_run_to_run(setup, qtbot):
+    dips = set(range(4, 9)) | set(range(14, 17))
+    keys = [BoxRow(f, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True) for f in (0, 12)]
+    tracker = StepTracker(score=lambda f: 0.02 if f in dips else 0.97)
+    viewer, widget, _ = setup(n_frames=24, boxes=keys, tracker=tracker)
+    widget.start_from.value = "all"
     run(widget, qtbot)
-    widget.threshold.value = 0.5
-    viewer.dims.set_current_step(0, 4)
-    assert widget.go_to_uncertain() == 5
-    assert viewer.dims.current_step[0] == 5
-    assert widget.boxes.value.selected_data == widget.binding().indices_on(5)
-    assert widget.go_to_uncertain(-1) == 4
-    widget.threshold.value = 0.2
+    binding = widget.binding()
+    starts = sorted(first for runs in uncertain_runs(binding.table(), 0.5, binding.confidence).values()
+                    for first, _ in runs)
+    assert 2 <= len(starts) < len(dips) and starts[0] == 4  # runs, not frames
+    viewer.dims.set_current_step(0, 0)
+    visited = [widget.go_to_uncertain() for _ in starts]
+    assert visited == starts and viewer.dims.current_step[0] == starts[-1]
+    assert widget.boxes.value.selected_data == binding.indices_on(starts[-1])
+    assert widget.go_to_uncertain() == starts[0]  # wraps around
+    assert widget.go_to_uncertain(-1) == starts[-1]
+    widget.threshold.value = 0.0
     assert widget.go_to_uncertain() is None
 
 
@@ -267,3 +276,44 @@ def test_the_label_list_takes_in_a_layers_labels_and_refuses_bad_ones(setup, mak
     other = widget.add_boxes_layer()
     assert widget.binding().layer.name == other.name and widget.binding().new_label == "cell"
     assert widget.binding().layer.feature_defaults["label"][0] == "cell"
+
+
+def move(layer, index, dy, dx):
+    """What napari does when a person drags a box: new vertices, then a CHANGED data event."""
+    moved = layer.data[index] + np.array([0.0, dy, dx])
+    with layer.events.data.blocker():
+        layer.data = [moved if i == index else d for i, d in enumerate(layer.data)]
+    layer.events.data(value=layer.data, action="changed", data_indices=(index,), vertex_indices=((),))
+
+
+def test_every_keyframe_retracks_only_the_gaps_next_to_a_change(setup, qtbot, monkeypatch):
+    keys = [BoxRow(f, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True) for f in (0, 20)]
+    viewer, widget, tracker = setup(n_frames=30, boxes=keys)
+    widget.start_from.value = "all"
+    assert not widget.full.native.isHidden()
+    run(widget, qtbot)
+    assert sorted(tracker.updates) == [f for f in range(30) if f not in (0, 20)]
+    tracker.updates.clear()
+    (index,) = widget.binding().indices_on(25)
+    move(widget.boxes.value, index, 1.0, 2.0)
+    run(widget, qtbot)
+    assert sorted(tracker.updates) == [21, 22, 23, 24, 26, 27, 28, 29]  # frames 1-19 are left alone
+    errors = []
+    monkeypatch.setattr("napari_siamtrack.ui.widget.show_error", errors.append)
+    assert widget.propagate() is None and "no keyframe was added, moved or removed" in errors[0]
+    tracker.updates.clear()
+    widget.full.value = True
+    run(widget, qtbot)
+    assert len(tracker.updates) == 27
+
+
+def test_a_deleted_tracked_box_is_tracked_again(setup, qtbot):
+    viewer, widget, tracker = setup(n_frames=10)
+    widget.start_from.value = "all"
+    run(widget, qtbot)
+    layer = widget.boxes.value
+    layer.selected_data = widget.binding().indices_on(6)
+    layer.remove_selected()
+    tracker.updates.clear()
+    run(widget, qtbot)
+    assert sorted(tracker.updates) == list(range(1, 10)) and (1, 6) in rows_of(widget)

@@ -9,7 +9,9 @@ The rules, for each track:
 - ``start_from="frame"`` starts from the keyframes on the current frame. ``until="end"`` then carries on
   through every later keyframe (each restarts the tracker), ``until="next_keyframe"`` stops at the first
   one, ``until="frame"`` stops after ``until_frame``.
-- ``start_from="all"`` starts from every keyframe of every track, so each gap between keyframes is filled.
+- ``start_from="all"`` starts from every keyframe of every track, so each gap between keyframes is filled;
+  a gap already filled since its keyframes last changed is left as it is, unless ``full``
+  (:mod:`napari_siamtrack.annotation.gaps`).
 - ``direction="both"`` is forward plus backward; forward fills the gaps between keyframes, backward
   fills only the frames before the first keyframe, so no frame is tracked twice.
 - With ``until="frame"`` and ``direction="both"``, ``until_frame`` bounds the side it lies on; the
@@ -18,6 +20,7 @@ The rules, for each track:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import groupby
@@ -25,6 +28,7 @@ from itertools import groupby
 import numpy as np
 
 from ..io.box_csv import BoxRow
+from .gaps import FilledGaps, Gap, GapKey, track_gaps
 from .track_table import TrackTable
 
 DIRECTIONS = ("forward", "backward", "both")
@@ -48,6 +52,7 @@ class PropagationRequest:
     until: str = "end"
     until_frame: int | None = None
     start_from: str = "frame"
+    full: bool = False  #: with start_from="all", also re-track the gaps that are up to date
 
     def __post_init__(self) -> None:
         for name, allowed in (("direction", DIRECTIONS), ("until", UNTIL), ("start_from", START_FROM)):
@@ -69,6 +74,7 @@ class Segment:
     stop: int
     box: tuple[float, float, float, float]
     label: str = ""
+    gap: GapKey | None = None  #: the key of the gap this segment fills whole, if it does
 
     @property
     def step(self) -> int:
@@ -81,20 +87,27 @@ class Segment:
 
 @dataclass(frozen=True)
 class Progress:
-    """One tracked frame: its new boxes, and how far the whole propagation has got."""
+    """One tracked frame: its new boxes, how far the whole propagation has got, and the keys of the gaps
+    whose last box this frame brought."""
 
     rows: tuple[BoxRow, ...]
     done: int
     total: int
+    filled: tuple[GapKey, ...] = ()
 
 
 def plan(
-    table: TrackTable, request: PropagationRequest, n_frames: int, frame_size: tuple[int, int] | None = None
+    table: TrackTable,
+    request: PropagationRequest,
+    n_frames: int,
+    frame_size: tuple[int, int] | None = None,
+    filled: FilledGaps | None = None,
 ) -> list[Segment]:
     """The segments that carry out ``request`` on a video of ``n_frames`` frames.
 
     ``frame_size`` (height, width), when given, is used to reject keyframes that lie outside the frame
-    before any work starts. Raises :class:`PropagationError` when there is nothing to start from.
+    before any work starts. With ``start_from="all"``, gaps that ``filled`` holds as current are left
+    out unless ``request.full``. Raises :class:`PropagationError` when there is nothing to start from.
     """
     f = request.frame
     if not 0 <= f < n_frames:
@@ -126,37 +139,37 @@ def plan(
     elif not any(table.keyframes(t) for t in tracks):
         raise PropagationError("there are no keyframes yet: draw a box on a frame first")
 
+    nearest = request.until == "next_keyframe" and request.start_from == "frame"
     segments = []
     for track in tracks:
-        keys = table.keyframes(track)
-        if request.start_from == "frame":
-            ahead = [k for k in keys if f <= k < high]
-            behind = [k for k in reversed(keys) if low < k <= f]
-            if request.until == "next_keyframe":
-                ahead, behind = ahead[:1], behind[:1]
-        else:
-            ahead = [k for k in keys if k < high]
-            behind = [k for k in (keys if request.direction == "backward" else keys[:1]) if k > low]
-        if forward:
-            segments += [_segment(table, track, k, keys, high, +1) for k in ahead]
-        if backward:
-            segments += [_segment(table, track, k, keys, low, -1) for k in behind]
-    segments = [s for s in segments if len(s)]
+        for gap in track_gaps(table, track, n_frames):
+            start_ahead = gap.before.frame if gap.before is not None else None
+            start_behind = gap.after.frame if gap.after is not None else None
+            ahead = forward and start_ahead is not None and start_ahead < high
+            behind = backward and start_behind is not None and start_behind > low
+            if request.start_from == "frame":
+                ahead = ahead and (start_ahead == f if nearest else start_ahead >= f)
+                behind = behind and (start_behind == f if nearest else start_behind <= f)
+            elif filled is not None and not request.full and filled.is_current(table, gap):
+                continue
+            else:  # between two keyframes, forward unless going backward only
+                behind = behind and not ahead
+            if ahead:
+                segments.append(_fill(gap, +1, high))
+            if behind:
+                segments.append(_fill(gap, -1, low))
     if frame_size is not None:
         _check_inside(segments, frame_size)
     return segments
 
 
-def _segment(table: TrackTable, track: int, start: int, keys: list[int], limit: int, step: int) -> Segment:
-    """From keyframe ``start`` up to the next keyframe (exclusive) or ``limit`` (inclusive)."""
-    if step > 0:
-        nxt = min((k for k in keys if k > start), default=limit + 1)
-        stop = min(nxt - 1, limit)
-    else:
-        prev = max((k for k in keys if k < start), default=limit - 1)
-        stop = max(prev + 1, limit)
-    row = table.get(track, start)
-    return Segment(track, start, stop, (row.x, row.y, row.w, row.h), row.label)
+def _fill(gap: Gap, step: int, limit: int) -> Segment:
+    """The segment filling ``gap`` from its keyframe before (``step=+1``) or after (``-1``), up to
+    ``limit``; it carries the gap's key when it reaches the gap's end."""
+    anchor, end = (gap.before, gap.last) if step > 0 else (gap.after, gap.first)
+    stop = min(end, limit) if step > 0 else max(end, limit)
+    box = (anchor.x, anchor.y, anchor.w, anchor.h)
+    return Segment(gap.track_id, anchor.frame, stop, box, anchor.label, gap.key if stop == end else None)
 
 
 def _check_inside(segments: list[Segment], frame_size: tuple[int, int]) -> None:
@@ -191,6 +204,7 @@ def propagate(tracker, frames, segments: Sequence[Segment]) -> Iterator[Progress
     work at once; every row yielded so far is final.
     """
     total, done = total_frames(segments), 0
+    open_segments = Counter(s.gap for s in segments if s.gap is not None)
     for run in _runs(segments):
         start, step = run[0].start, run[0].step
         last = max(len(s) for s in run)
@@ -205,7 +219,13 @@ def propagate(tracker, frames, segments: Sequence[Segment]) -> Iterator[Progress
                 for s, box, score in zip(active, np.asarray(boxes), np.asarray(scores))
             )
             done += 1
-            yield Progress(rows, done, total)
+            filled = []
+            for s in active:
+                if s.stop == index and s.gap is not None:
+                    open_segments[s.gap] -= 1
+                    if not open_segments[s.gap]:
+                        filled.append(s.gap)
+            yield Progress(rows, done, total, tuple(filled))
             keep = [i for i, s in enumerate(active) if s.stop != index]
             if len(keep) < len(active) and keep:
                 tracker.select_targets(keep)

@@ -60,17 +60,3 @@ class TrackTable:
         for row in taken:
             self._rows[(row.track_id, row.frame)] = row
         return taken
-
-    def uncertain_frame(self, frame: int, threshold: float, step: int = 1) -> int | None:
-        """The nearest frame after ``frame`` (``step=-1``: before it) with a tracked box scoring below
-        ``threshold``, wrapping around the ends of the video; ``None`` if there is none."""
-        frames = sorted(
-            {f for (_, f), r in self._rows.items() if not is_protected(r) and r.score < threshold}
-        )
-        if not frames:
-            return None
-        if step > 0:
-            later = [f for f in frames if f > frame]
-            return later[0] if later else frames[0]
-        earlier = [f for f in frames if f < frame]
-        return earlier[-1] if earlier else frames[-1]

@@ -7,7 +7,8 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..annotation.review import needs_review
+from ..annotation.review import confidences
+from ..annotation.track_table import TrackTable
 from ..io.atomic import atomic_path
 from ..io.box_csv import BoxRow
 
@@ -24,7 +25,7 @@ STATUSES = ("done", "skipped", "kept", "failed", "cancelled")
 class VideoSummary:
     """``frames``: frames read and tracked (from each start frame to the last); ``seconds``: the time
     that took on its worker; ``mean_score``: of the tracked boxes; ``frames_below_review``: frames with a
-    tracked box below the review threshold. Numbers are None where the video has no boxes."""
+    box whose review confidence is below the threshold. Numbers are None where the video has no boxes."""
 
     video: str
     output: str
@@ -44,10 +45,12 @@ class VideoSummary:
 
 
 def score_numbers(rows: Sequence[BoxRow], threshold: float) -> tuple[float | None, int]:
-    """The mean score of the tracked boxes in ``rows``, and how many frames have one below ``threshold``."""
+    """The mean score of the tracked boxes in ``rows``, and how many frames have a box whose review
+    confidence (:func:`~napari_siamtrack.annotation.review.confidences`) is below ``threshold``."""
     tracked = [row.score for row in rows if row.source == "tracked"]
     mean = sum(tracked) / len(tracked) if tracked else None
-    return mean, len({row.frame for row in rows if needs_review(row, threshold)})
+    below = {frame for (_, frame), value in confidences(TrackTable(rows)).items() if value < threshold}
+    return mean, len(below)
 
 
 def _cells(summary: VideoSummary) -> list[str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..io.sequences import find_sequences
 from .report import save_plots, tables, write_json
+from .review import evaluate
 from .suite import run_suite
 from .trackers import OPENCV_TRACKERS, OpenCVTracker, SiamTracker, opencv_available
 
@@ -28,6 +29,9 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
     bench.add_argument("--effort", action="store_true",
                        help="also measure labelling effort (interpolation, and assisted by this tracker "
                        "and by CSRT) at IoU 0.5 and 0.7")
+    bench.add_argument("--review", action="store_true",
+                       help="also measure how well the review confidence finds wrong boxes (ROC AUC for "
+                       "IoU >= 0.5, precision and recall of 'uncertain'); per-frame data in review.json")
     bench.add_argument("--threads", type=int, help="CPU threads for torch and OpenCV")
     bench.add_argument(
         "--half", choices=HALVES,
@@ -61,16 +65,20 @@ def run(args: argparse.Namespace, make_tracker) -> int:
     tracker = make_tracker()
     trackers = [SiamTracker(tracker), *(OpenCVTracker(name) for name in baselines)]
     effort = tuple(t.name for t in trackers if t.name in ("SiamFC+", "CSRT")) if args.effort else ()
-    report = run_suite(sequences, trackers, effort_trackers=effort)
+    records = [] if args.review else None
+    report = run_suite(sequences, trackers, effort_trackers=effort, review=records)
     report["tracker"] = {
         "weights": str(args.weights) if args.weights else "shipped",
         "precision": tracker.precision,
         "device": str(tracker.device),
         "config": tracker.config.to_dict(),
     }
+    args.out.mkdir(parents=True, exist_ok=True)
+    if records is not None:
+        write_json({"records": records}, args.out / "review.json")
+        report["review"] = evaluate(records)
     text = tables(report)
     print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
     write_json(report, args.out / "report.json")
     (args.out / "table.txt").write_text(text + "\n")
     try:

@@ -25,6 +25,7 @@ class PassResult:
     """One tracker on one sequence: a box per frame and the time spent in the tracker."""
 
     boxes: np.ndarray  # (N, 4); rows before the first annotated frame are NaN
+    scores: np.ndarray  # (N,) the tracker's score per frame, NaN where it gives none
     seconds: float
     frames: int  # frames the tracker processed (init included)
 
@@ -34,15 +35,17 @@ class PassResult:
 
 
 def one_pass(tracker, frames: list[np.ndarray], truth: np.ndarray) -> PassResult:
-    """Track from the first annotated frame to the last frame."""
+    """Track from the first annotated frame to the last frame (a tracker with a ``score`` attribute has
+    it recorded after each update)."""
     start = int(np.flatnonzero(np.isfinite(truth).all(axis=1))[0])
-    boxes = np.full((len(frames), 4), np.nan)
+    boxes, scores = np.full((len(frames), 4), np.nan), np.full(len(frames), np.nan)
     boxes[start] = truth[start]
     began = time.perf_counter()
     tracker.init(frames[start], truth[start])
     for i in range(start + 1, len(frames)):
         boxes[i] = tracker.update(frames[i])
-    return PassResult(boxes, time.perf_counter() - began, len(frames) - start)
+        scores[i] = getattr(tracker, "score", np.nan)
+    return PassResult(boxes, scores, time.perf_counter() - began, len(frames) - start)
 
 
 def success_curve(boxes: np.ndarray, truth: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from ..io.atomic import atomic_path
+from .review import review_table
 
 BASELINE = "CSRT"
 
@@ -29,6 +30,8 @@ def tables(report: dict) -> str:
         for name, e in protocols.items():
             label = name if name == "interpolation" else f"{name}-assisted"
             lines.append(f"{label:<22} {e['per_100_frames']:7.2f}   {e['boxes']:5d} of {e['frames']} frames")
+    if "review" in report:
+        lines += ["", review_table(report["review"])]
     return "\n".join(lines)
 
 

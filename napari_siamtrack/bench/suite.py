@@ -15,6 +15,7 @@ from .ope import (
     precision_curve,
     success_curve,
 )
+from .review import pass_record
 
 TAUS = (0.5, 0.7)
 
@@ -25,10 +26,12 @@ def run_suite(
     effort_trackers: tuple[str, ...] = (),
     taus: tuple[float, ...] = TAUS,
     log=print,
+    review: list | None = None,
 ) -> dict:
     """``trackers``: :class:`~.trackers.BenchTracker` objects (the first is the one under test).
     ``effort_trackers``: names of those that also run the tracker-assisted effort protocol; when it is
-    empty, no effort is measured."""
+    empty, no effort is measured. ``review``, when given, receives the per-frame boxes and scores of the
+    first tracker's pass over each sequence (:func:`~.review.pass_record`)."""
     per_sequence: dict[str, dict] = {t.name: {} for t in trackers}
     effort: dict[str, dict] = {
         f"{tau:g}": {name: {} for name in ("interpolation", *effort_trackers)} for tau in taus
@@ -48,6 +51,8 @@ def run_suite(
                 "success_curve": success.tolist(),
                 "precision_curve": precision.tolist(),
             }
+            if review is not None and tracker is trackers[0]:
+                review.append(pass_record(seq.name, frames[0].shape[:2], truth, result))
             log(
                 f"{seq.name:<28} {tracker.name:<8} AUC {success.mean():.3f}  "
                 f"P@20 {precision[int(PRECISION_AT)]:.3f}  {result.fps:6.1f} frames/s"

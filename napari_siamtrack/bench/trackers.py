@@ -21,17 +21,18 @@ class BenchTracker(Protocol):
 
 
 class SiamTracker:
-    """This project's tracker (one target)."""
+    """This project's tracker (one target); ``score`` is the score of the last update."""
 
     def __init__(self, tracker, name: str = "SiamFC+") -> None:
         self.tracker = tracker
         self.name = name
+        self.score = float("nan")
 
     def init(self, frame: np.ndarray, box: np.ndarray) -> None:
         self.tracker.init(frame, tuple(float(v) for v in box))
 
     def update(self, frame: np.ndarray) -> np.ndarray:
-        box, _score = self.tracker.update(frame)
+        box, self.score = self.tracker.update(frame)
         return np.asarray(box, dtype=np.float64)
 
 

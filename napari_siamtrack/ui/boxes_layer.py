@@ -3,20 +3,33 @@
 - A box a person draws, moves, resizes or pastes becomes a manual keyframe on the frame it lies on.
 - A drawn box starts a new track; a pasted box keeps its track, replacing that track's tracked box on the
   frame (if the track already has a keyframe there, the pasted box starts a new track instead).
+- A shape that is not a rectangle (polygon, ellipse, line, path) is refused: it is removed once napari
+  has finished drawing it, with a message; nothing else changes.
 - Tracker output is merged in batches and only ever replaces unprotected (tracked, non-keyframe) boxes;
   it takes the label its track has in the layer at that moment.
+
+New shapes are told apart by their ``frame`` feature: napari gives a shape drawn or added the layer's
+``feature_defaults``, whose ``frame`` is -1, so it never matches the plane the shape lies on. napari
+resets the defaults to the last row whenever ``features`` is assigned, so every assignment here goes
+through :meth:`BoxesLayer._set_features`, which puts them back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 from napari.layers import Shapes
+from napari.utils.notifications import show_warning
+from qtpy.QtCore import QTimer
 
+from ..annotation.gaps import FilledGaps
+from ..annotation.review import confidences
 from ..annotation.track_table import TrackTable
 from ..io.box_csv import BoxRow
+from .export import SavedState
 from .layer_boxes import (
     DEFAULT_THRESHOLD,
     FEATURES,
@@ -24,6 +37,7 @@ from .layer_boxes import (
     TEXT,
     LayerBoxes,
     features_frame,
+    not_a_box,
     protected,
     read_boxes,
     rectangle,
@@ -35,19 +49,35 @@ from .layer_boxes import (
 class BoxesLayer:
     """Watches ``layer`` for edits; :meth:`merge` puts tracker output in. Call :meth:`close` when done."""
 
-    def __init__(self, layer: Shapes, threshold: float = DEFAULT_THRESHOLD) -> None:
+    def __init__(
+        self,
+        layer: Shapes,
+        threshold: float = DEFAULT_THRESHOLD,
+        report: Callable[[str], None] = show_warning,
+    ) -> None:
+        """``report`` is told, in one line, about each shape refused; ``on_change`` (settable later) is
+        called after every change of the boxes."""
         if layer.ndim != 3:
             raise ValueError(
                 f"layer {layer.name!r} has {layer.ndim} dimensions; boxes need a (t, y, x) Shapes layer"
             )
         self.layer = layer
         self.threshold = threshold
+        self.report = report
         self.new_label = ""  # the label a box drawn as a new track gets
+        self.on_change: Callable[[], None] = lambda: None
+        #: Each box's confidence by (track_id, frame) (:func:`..annotation.review.confidences`).
+        self.confidence: dict[tuple[int, int], float] = {}
         self._busy = False
         if set(FEATURES) <= set(layer.features.columns):
             self._set_features(layer.features)
         else:
             self._adopt()
+        table = self.table()
+        #: Gaps tracked since their keyframes last changed; what the layer holds now counts as tracked.
+        self.filled = FilledGaps(table)
+        #: The rows as last exported, or as read from the CSV the layer was opened from.
+        self.saved = SavedState(layer, list(table))
         layer.events.data.connect(self._on_data)
         layer.events.features.connect(self._on_features)
 
@@ -83,12 +113,11 @@ class BoxesLayer:
         stale = [where[(r.track_id, r.frame)] for r in taken if (r.track_id, r.frame) in where]
         if not taken:
             return 0
-        colours, widths = style(features_frame(taken), self.threshold)
         with self._quiet():
             layer.remove(stale)
             kept = layer.features.iloc[: layer.nshapes].reset_index(drop=True)
-            layer.add_rectangles([rectangle(r) for r in taken], edge_width=widths, edge_color=colours)
-            layer.features = pd.concat([kept, features_frame(taken)], ignore_index=True)
+            layer.add_rectangles([rectangle(r) for r in taken])
+        self._set_features(pd.concat([kept, features_frame(taken, confidence={})], ignore_index=True))
         return len(taken)
 
     def set_keyframe(self, indices, keyframe: bool) -> None:
@@ -132,11 +161,11 @@ class BoxesLayer:
                 self.layer.edge_width = widths
 
     def indices_on(self, frame: int, below: float | None = None) -> set[int]:
-        """Shapes on ``frame`` (tracked ones scoring below ``below``, when given)."""
+        """Shapes on ``frame`` (tracked ones whose confidence is below ``below``, when given)."""
         f = self.layer.features
         on = f["frame"].to_numpy() == frame
         if below is not None:
-            on &= ~protected(f) & (f["score"].to_numpy(float) < below)
+            on &= ~protected(f) & (f["confidence"].to_numpy(float) < below)
         return set(np.flatnonzero(on).tolist())
 
     # --- edits by a person -----------------------------------------------------------------------
@@ -149,18 +178,31 @@ class BoxesLayer:
         elif event.action == "changed":
             indices = [i for i in event.data_indices if 0 <= i < self.layer.nshapes]
             self._set_features(_as_manual(self.layer.features.copy(), indices))
+        elif event.action == "removed":
+            self._set_features(self.layer.features.copy())
 
     def _on_features(self, event=None) -> None:
         if not self._busy:  # a paste changes features without a data event
             self._claim_new()
 
     def _claim_new(self) -> None:
-        """Turn shapes whose ``frame`` feature does not match their plane (new or pasted) into keyframes."""
+        """Turn new or pasted rectangles (their ``frame`` feature does not match their plane) into
+        keyframes; refuse new shapes of any other type."""
         layer = self.layer
         features = layer.features.copy()
         planes = np.array([round(float(d[0, 0])) for d in layer.data], dtype=np.int64)
         new = np.flatnonzero(features["frame"].to_numpy() != planes)
+        types = layer.shape_type
+        refused = [i for i in new if types[i] != "rectangle" and features.at[i, "track_id"] != 0]
+        if refused:
+            for i in refused:
+                self.report(not_a_box(layer.data[i], types[i]))
+            features.loc[refused, "track_id"] = 0  # marked for removal
+            QTimer.singleShot(0, self._remove_refused)  # napari is still inside its drawing code
+        new = np.array([i for i in new if types[i] == "rectangle"], dtype=np.int64)
         if not len(new):
+            if refused:
+                self._set_features(features)
             return
         features.loc[new, "frame"] = planes[new]
         features = _as_manual(features, new)
@@ -183,6 +225,21 @@ class BoxesLayer:
             with self._quiet():
                 layer.remove(stale)
 
+    def _remove_refused(self) -> None:
+        """Remove the shapes :meth:`_claim_new` refused (new, not rectangles, track 0)."""
+        layer = self.layer
+        features = layer.features
+        planes = np.array([round(float(d[0, 0])) for d in layer.data], dtype=np.int64)
+        refused = np.flatnonzero(
+            (features["track_id"].to_numpy() == 0)
+            & (features["frame"].to_numpy() != planes)
+            & (np.asarray(layer.shape_type) != "rectangle")
+        )
+        if len(refused):
+            with self._quiet():
+                layer.remove(refused.tolist())
+            self._set_features(layer.features.copy())
+
     # --- helpers ---------------------------------------------------------------------------------
 
     def _adopt(self) -> None:
@@ -201,13 +258,22 @@ class BoxesLayer:
         self._set_features(features_frame(rows))
 
     def _set_features(self, features: pd.DataFrame) -> None:
+        """The one way features are assigned, with every box's confidence recomputed. napari resets the
+        defaults on assignment, so they are put back."""
+        layer = self.layer
+        features = features.reset_index(drop=True)
+        rows = unique_boxes(read_boxes(layer.data, layer.shape_type, features))[0].rows
+        self.confidence = confidences(TrackTable(rows))
+        keys = zip(features["track_id"].to_numpy(), features["frame"].to_numpy())
+        features["confidence"] = [self.confidence.get((int(t), int(f)), 1.0) for t, f in keys]
         with self._quiet():
-            self.layer.features = features
+            layer.features = features
             ids = features["track_id"]
-            self.layer.feature_defaults = {
+            layer.feature_defaults = {
                 **NEW_BOX, "track_id": int(ids.max()) + 1 if len(ids) else 1, "label": self.new_label
             }
         self.restyle()
+        self.on_change()
 
     def _quiet(self):
         return _Busy(self)

@@ -17,22 +17,25 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..annotation.review import DEFAULT_THRESHOLD
+from ..annotation.review import DEFAULT_THRESHOLD, confidences
+from ..annotation.track_table import TrackTable
 from ..io.box_csv import BoxRow, label_problem
 
+#: The features a box file holds; a layer also carries ``confidence`` (:mod:`..annotation.review`),
+#: derived from them and recomputed on every change.
 FEATURES = ("track_id", "frame", "score", "source", "keyframe", "outside", "label")
 DECIMALS = 3
 TRANSLATE = (0.0, -0.5, -0.5)
 #: Values napari gives a rectangle a person draws; ``frame = -1`` marks it as not yet seen by the widget.
 NEW_BOX = {
     "track_id": 1, "frame": -1, "score": 1.0, "source": "manual", "keyframe": True, "outside": False,
-    "label": "",
+    "label": "", "confidence": 1.0,
 }
-#: Edge colours: keyframes, tracked boxes, and tracked boxes scoring below the review threshold.
+#: Edge colours: keyframes, tracked boxes, and tracked boxes whose confidence is below the review threshold.
 COLOURS = {"keyframe": "#ffd60a", "tracked": "#4cc9f0", "uncertain": "#ff3860"}
 EDGE_WIDTHS = {"keyframe": 3.0, "tracked": 1.5, "uncertain": 2.5}
-#: The text on a box: its label (when set), track and score, e.g. ``mouse 2: 0.87``.
-TEXT = {"string": "{label} {track_id}: {score:.2f}", "size": 9, "color": "white", "anchor": "upper_left"}
+#: The text on a box: its label (when set), track and confidence, e.g. ``mouse 2: 0.87``.
+TEXT = {"string": "{label} {track_id}: {confidence:.2f}", "size": 9, "color": "white", "anchor": "upper_left"}
 
 
 def rectangle(row: BoxRow) -> np.ndarray:
@@ -41,8 +44,13 @@ def rectangle(row: BoxRow) -> np.ndarray:
     return np.array([[t, y0, x0], [t, y0, x1], [t, y1, x1], [t, y1, x0]], dtype=np.float64)
 
 
-def features_frame(rows: Sequence[BoxRow]) -> pd.DataFrame:
-    """The features table for ``rows``, one row per box, with the dtypes the layer keeps."""
+def features_frame(
+    rows: Sequence[BoxRow], confidence: dict[tuple[int, int], float] | None = None
+) -> pd.DataFrame:
+    """The features table for ``rows``, one row per box, with the dtypes the layer keeps; ``confidence``
+    by (track_id, frame), computed from ``rows`` when not given."""
+    if confidence is None:
+        confidence = confidences(TrackTable(unique_rows(rows)))
     return pd.DataFrame(
         {
             "track_id": np.array([r.track_id for r in rows], dtype=np.int64),
@@ -52,8 +60,16 @@ def features_frame(rows: Sequence[BoxRow]) -> pd.DataFrame:
             "keyframe": np.array([r.keyframe for r in rows], dtype=bool),
             "outside": np.array([r.outside for r in rows], dtype=bool),
             "label": pd.array([r.label for r in rows], dtype=object),
+            "confidence": np.array(
+                [confidence.get((r.track_id, r.frame), r.score) for r in rows], dtype=np.float64
+            ),
         }
     )
+
+
+def unique_rows(rows: Sequence[BoxRow]) -> list[BoxRow]:
+    """The last row of each (track_id, frame)."""
+    return list({(r.track_id, r.frame): r for r in rows}.values())
 
 
 def protected(features: pd.DataFrame) -> np.ndarray:
@@ -62,8 +78,9 @@ def protected(features: pd.DataFrame) -> np.ndarray:
 
 
 def style(features: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD) -> tuple[list[str], list[float]]:
-    """Edge colour and width of each box: keyframes, tracked boxes, and tracked boxes below ``threshold``."""
-    low = features["score"].to_numpy(float) < threshold
+    """Edge colour and width of each box: keyframes, tracked boxes, and tracked boxes whose confidence is
+    below ``threshold``."""
+    low = features["confidence"].to_numpy(float) < threshold
     kinds = np.where(protected(features), "keyframe", np.where(low, "uncertain", "tracked"))
     return [COLOURS[k] for k in kinds], [EDGE_WIDTHS[k] for k in kinds]
 
@@ -101,16 +118,23 @@ def box_of(vertices: np.ndarray) -> tuple[int, float, float, float, float] | str
     """(frame, x, y, w, h) of a rectangle's (4, 3) vertices, or what keeps them from being a box."""
     vertices = np.asarray(vertices, dtype=np.float64)
     if vertices.ndim != 2 or vertices.shape[1] != 3:
-        return f"has {vertices.shape[-1]} coordinates per vertex; boxes need (t, y, x)"
+        return f"a shape with {vertices.shape[-1]} coordinates per vertex is not a box; boxes need (t, y, x)"
     t = vertices[:, 0]
     if not np.all(t == t[0]) or t[0] != round(t[0]) or t[0] < 0:
-        return f"lies on plane t={t[0]:g}, which is not a frame"
+        return f"a shape on plane t={t[0]:g} is not on a frame"
     (y0, x0), (y1, x1) = vertices[:, 1:].min(axis=0), vertices[:, 1:].max(axis=0)
     x, y = round(float(x0), DECIMALS), round(float(y0), DECIMALS)
     w, h = round(float(x1 - x0), DECIMALS), round(float(y1 - y0), DECIMALS)
     if not w > 0 or not h > 0:
-        return "has no area"
+        return f"frame {int(t[0])}: a box without area"
     return int(t[0]), x, y, w, h
+
+
+def not_a_box(vertices: np.ndarray, shape_type: str) -> str:
+    """The message for a shape of another type than rectangle: where it is and what to do."""
+    plane = np.asarray(vertices, dtype=np.float64)[0, 0]
+    where = f"frame {int(plane)}" if plane == round(plane) and plane >= 0 else f"plane t={plane:g}"
+    return f"{where}: a {shape_type} is not a box; draw boxes with the rectangle tool (R)"
 
 
 def read_boxes(data: Sequence[np.ndarray], shape_types: Sequence[str], features: pd.DataFrame) -> LayerBoxes:
@@ -125,9 +149,9 @@ def read_boxes(data: Sequence[np.ndarray], shape_types: Sequence[str], features:
     next_id = int(known.max()) + 1 if known.size else 1
     rows, indices, problems = [], [], []
     for i in range(n):
-        box = box_of(data[i]) if shape_types[i] == "rectangle" else f"is a {shape_types[i]}, not a rectangle"
+        box = box_of(data[i]) if shape_types[i] == "rectangle" else not_a_box(data[i], shape_types[i])
         if isinstance(box, str):
-            problems.append(f"shape {i} {box}")
+            problems.append(box)
             continue
         track = ids[i] if ids is not None else None
         if track is None or not np.isfinite(float(track)):
@@ -153,7 +177,7 @@ def unique_boxes(boxes: LayerBoxes) -> tuple[LayerBoxes, list[str]]:
     last = {(r.track_id, r.frame): k for k, r in enumerate(boxes.rows)}
     keep = sorted(last.values())
     dropped = [
-        f"shape {boxes.indices[k]} repeats track {r.track_id} on frame {r.frame}"
+        f"frame {r.frame}: track {r.track_id} has two boxes (the older one is left out)"
         for k, r in enumerate(boxes.rows)
         if last[(r.track_id, r.frame)] != k
     ]

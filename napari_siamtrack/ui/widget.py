@@ -3,7 +3,8 @@
 Propagation runs in a napari ``thread_worker`` that yields one tracked frame at a time; the boxes are
 merged into the layer in batches (at most every :data:`MERGE_INTERVAL` seconds). Cancel stops at the
 next frame and keeps every box tracked so far. A target the tracker loses is not stopped on: its boxes
-keep coming with low scores, drawn in the "uncertain" colour, and "Next uncertain" jumps to them.
+keep coming with low confidence, drawn in the "uncertain" colour; "Next uncertain" jumps from run to run
+of them, and the track timeline (docked under the canvas) shows where they are.
 """
 
 from __future__ import annotations
@@ -11,15 +12,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from magicgui.widgets import ComboBox, Container, FloatSpinBox, Label, ProgressBar, PushButton, SpinBox
+from magicgui.widgets import CheckBox, ComboBox, Container, Label, ProgressBar, PushButton, SpinBox
 from napari.layers import Image, Shapes
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info, show_warning
 
 from ..annotation.propagation import PropagationError, PropagationRequest, plan, propagate, total_frames
 from .boxes_layer import BoxesLayer
+from .export_controls import ExportControls
 from .label_controls import LabelControls
-from .layer_boxes import DEFAULT_THRESHOLD, layer_kwargs, protected
+from .layer_boxes import layer_kwargs
+from .review_controls import ReviewControls
 
 #: Seconds between two merges of tracker output into the layer while a propagation runs.
 MERGE_INTERVAL = 0.3
@@ -32,8 +35,9 @@ def shipped_tracker():
     return Tracker()
 
 
-class PropagateWidget(Container):
-    """Dock widget; ``tracker_factory`` makes the tracker (in the worker thread) for each propagation."""
+class PropagateWidget(ReviewControls, ExportControls, Container):
+    """Dock widget; ``tracker_factory`` makes the tracker (in the worker thread) for each propagation.
+    The review and export parts live in :mod:`.review_controls` and :mod:`.export_controls`."""
 
     def __init__(self, napari_viewer, tracker_factory: Callable | None = None) -> None:
         super().__init__(labels=True)
@@ -42,6 +46,7 @@ class PropagateWidget(Container):
         self.worker = None
         self._bindings: dict[int, BoxesLayer] = {}
         self._pending: list = []
+        self._pending_gaps: list = []
         self._last_merge = 0.0
         self._started = 0.0
         self._run_layer: Shapes | None = None
@@ -64,46 +69,72 @@ class PropagateWidget(Container):
         self.start_from = ComboBox(
             label="Start from", choices=[("keyframes on this frame", "frame"), ("every keyframe", "all")]
         )
+        self.full = CheckBox(
+            text="also re-track unchanged gaps", value=False, visible=False,
+            tooltip="Every keyframe: by default only the gaps next to keyframes added, moved or removed "
+            "since the last run, and gaps with missing boxes, are tracked. Tick to track every gap again.",
+        )
         self.propagate_button = PushButton(text="Propagate")
         self.cancel_button = PushButton(text="Cancel", enabled=False)
         self.progress = ProgressBar(label="Progress", min=0, max=1, value=0)
         self.status = Label(label="", value="Draw a box, then Propagate.")
-        self.threshold = FloatSpinBox(
-            label="Review below", min=0.0, max=1.0, step=0.05, value=DEFAULT_THRESHOLD
-        )
-        self.previous_uncertain = PushButton(text="◀ Previous uncertain")
-        self.next_uncertain = PushButton(text="Next uncertain ▶")
-        self.keyframe_button = PushButton(text="Keyframe on/off (selected boxes)")
-        self.export_button = PushButton(text="Export CSV…")
         self.extend(
             [
                 self.image, self.boxes, self.new_layer, *self.labels.widgets, self.direction, self.until,
-                self.until_frame, self.start_from, self.propagate_button, self.cancel_button, self.progress,
-                self.status, self.threshold, self.previous_uncertain, self.next_uncertain, self.keyframe_button,
-                self.export_button,
+                self.until_frame, self.start_from, self.full, self.propagate_button, self.cancel_button,
+                self.progress, self.status,
             ]
         )  # fmt: skip
+        self.extend(self._build_review() + self._build_export())
+        self._fit_to_dock()
 
         self.new_layer.changed.connect(self.add_boxes_layer)
         self.until.changed.connect(lambda value: setattr(self.until_frame, "visible", value == "frame"))
+        self.start_from.changed.connect(lambda value: setattr(self.full, "visible", value == "all"))
         self.propagate_button.changed.connect(self.propagate)
         self.cancel_button.changed.connect(self.cancel)
-        self.threshold.changed.connect(self._restyle)
-        self.previous_uncertain.changed.connect(lambda: self.go_to_uncertain(-1))
-        self.next_uncertain.changed.connect(lambda: self.go_to_uncertain(+1))
-        self.keyframe_button.changed.connect(self.toggle_keyframe)
-        self.export_button.changed.connect(self._export_dialog)
         self.boxes.changed.connect(self._bind)
         self.boxes.changed.connect(self.labels.bind)
         self.image.changed.connect(self._on_image)
+        self.image.changed.connect(self.refresh_timeline)
         layers = napari_viewer.layers.events
         for event in (layers.inserted, layers.removed, layers.moved):
             event.connect(self.reset_choices)
         layers.removed.connect(self._on_layer_removed)
+        layers.inserted.connect(self._on_layer_inserted)
         self.reset_choices()
         self._bind(self.boxes.value)
         self.labels.bind()
         self._on_image(self.image.value)
+        shapes = [layer for layer in napari_viewer.layers if isinstance(layer, Shapes)]
+        if self.image.value is not None and not any(layer.nshapes for layer in shapes):
+            self.viewer.dims.set_current_step(0, 0)  # napari opens a video on its middle frame
+
+    def _fit_to_dock(self) -> None:
+        """The status line wraps instead of widening the dock, and buttons do not take the keyboard focus
+        (it stays on the canvas, where napari's and this widget's key bindings work)."""
+        from qtpy.QtCore import Qt
+        from qtpy.QtWidgets import QPushButton, QSizePolicy
+
+        self.status.native.setWordWrap(True)
+        self.status.native.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        for button in self.native.findChildren(QPushButton):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+    # --- messages --------------------------------------------------------------------------------
+
+    def error(self, message: str) -> None:
+        """A mistake: a napari notification, and the status line (which keeps it whole)."""
+        show_error(message)
+        self.status.value = message
+
+    def warn(self, message: str) -> None:
+        show_warning(message)
+        self.status.value = message
+
+    def inform(self, message: str) -> None:
+        show_info(message)
+        self.status.value = message
 
     # --- layers ----------------------------------------------------------------------------------
 
@@ -122,6 +153,20 @@ class PropagateWidget(Container):
                 if layers:
                     combo.value = active if isinstance(active, kind) else layers[-1]
 
+    def _on_layer_inserted(self, event) -> None:
+        """A video opened while the widget is docked starts on frame 0 (napari shows its middle frame)."""
+        layer = event.value
+        if isinstance(layer, Image) and layer.ndim == 3:  # napari's ndim leaves out colour channels
+            self.viewer.dims.set_current_step(0, 0)
+
+    def _on_mode(self, event) -> None:
+        """Say what the vertex tools do: a person who drags a box with them sees nothing happen."""
+        if str(event.mode) in ("direct", "vertex_insert", "vertex_remove"):
+            self.status.value = (
+                "This tool edits corners one by one. To move or resize a box, choose 'select shapes' "
+                "(the arrow, key 5 or S) and drag the box or its handles."
+            )
+
     def _on_image(self, image) -> None:
         """Frame N can be any frame of the chosen video."""
         if image is not None and image.data.shape[0] > 0:
@@ -134,7 +179,10 @@ class PropagateWidget(Container):
             raise PropagationError("choose a boxes layer, or click 'New boxes layer' and draw a box")
         key = id(layer)
         if key not in self._bindings:
-            self._bindings[key] = BoxesLayer(layer, self.threshold.value)
+            binding = BoxesLayer(layer, self.threshold.value, report=self.warn)
+            binding.on_change = lambda: self.refresh_timeline() if self.boxes.value is layer else None
+            self._bindings[key] = binding
+            layer.events.mode.connect(self._on_mode)
         return self._bindings[key]
 
     def _bind(self, layer) -> None:
@@ -142,7 +190,8 @@ class PropagateWidget(Container):
             try:
                 self.binding(layer)
             except ValueError as exc:
-                show_warning(str(exc))
+                self.warn(str(exc))
+        self.refresh_timeline()
 
     def add_boxes_layer(self) -> Shapes:
         """Add an empty boxes layer over the chosen video, choose it, and switch to drawing rectangles."""
@@ -159,9 +208,11 @@ class PropagateWidget(Container):
         binding = self._bindings.pop(id(event.value), None)
         if binding is not None:
             binding.close()
+            event.value.events.mode.disconnect(self._on_mode)
         if self.worker is not None and event.value in (self._run_layer, self._run_image):
-            show_warning(f"layer {event.value.name!r} was closed: propagation stopped")
+            self.warn(f"layer {event.value.name!r} was closed: propagation stopped")
             self._pending.clear()
+            self._pending_gaps.clear()
             self.cancel()
 
     # --- propagation -----------------------------------------------------------------------------
@@ -172,12 +223,12 @@ class PropagateWidget(Container):
     def propagate(self):
         """Start propagating as the controls say; return the worker, or None (after saying why)."""
         if self.worker is not None:
-            show_info("a propagation is already running: wait for it, or Cancel it")
+            self.inform("a propagation is already running: wait for it, or Cancel it")
             return None
         try:
             frames, binding, segments = self._prepare()
         except (PropagationError, ValueError) as exc:
-            show_error(str(exc))
+            self.error(str(exc))
             return None
         total = total_frames(segments)
         self._done, self._total = 0, total
@@ -185,12 +236,13 @@ class PropagateWidget(Container):
             self._track, frames, segments, _progress={"total": total, "desc": "Propagating boxes"}
         )
         self._run_layer, self._run_image = binding.layer, self.image.value
-        self._pending, self._last_merge, self._started = [], time.monotonic(), time.monotonic()
+        self._pending, self._pending_gaps = [], []
+        self._last_merge = self._started = time.monotonic()
         self.progress.max, self.progress.value = max(total, 1), 0
         self.status.value = f"Loading the tracker for {total} frames…"
         self.worker.yielded.connect(self._on_progress)
         self.worker.finished.connect(self._on_finished)
-        self.worker.errored.connect(lambda exc: show_error(f"propagation failed: {exc}"))
+        self.worker.errored.connect(lambda exc: self.error(f"propagation failed: {exc}"))
         self._set_running(True)
         self.worker.start()
         return self.worker
@@ -209,7 +261,7 @@ class PropagateWidget(Container):
         binding = self.binding()
         boxes, problems = binding.boxes()
         if problems:
-            show_warning(
+            self.warn(
                 f"left out of propagation: {'; '.join(problems[:3])}" + (" …" if len(problems) > 3 else "")
             )
         if not boxes.rows:
@@ -222,8 +274,15 @@ class PropagateWidget(Container):
             until=self.until.value,
             until_frame=self.until_frame.value,
             start_from=self.start_from.value,
+            full=self.full.value,
         )
-        segments = plan(binding.table(), request, frames.shape[0], frame_size=frames.shape[1:3])
+        table = binding.table()
+        segments = plan(table, request, frames.shape[0], frame_size=frames.shape[1:3], filled=binding.filled)
+        if not segments and request.start_from == "all" and not request.full:
+            raise PropagationError(
+                "nothing to track: no keyframe was added, moved or removed since the last run "
+                "(tick 'also re-track unchanged gaps' to track every gap again)"
+            )
         if not segments:
             raise PropagationError("nothing to track: every frame in that range already has a keyframe")
         return frames, binding, segments
@@ -234,6 +293,7 @@ class PropagateWidget(Container):
 
     def _on_progress(self, progress) -> None:
         self._pending.extend(progress.rows)
+        self._pending_gaps.extend(progress.filled)
         self._done = progress.done
         fps = progress.done / max(time.monotonic() - self._started, 1e-9)
         self._show(progress.done, f"{progress.done}/{progress.total} frames · {fps:.1f} fps")
@@ -242,8 +302,11 @@ class PropagateWidget(Container):
 
     def _merge_pending(self) -> None:
         rows, self._pending = self._pending, []
-        if rows and self._run_layer is not None and self._run_layer in self.viewer.layers:
-            self.binding(self._run_layer).merge(rows)
+        gaps, self._pending_gaps = self._pending_gaps, []
+        if self._run_layer is not None and self._run_layer in self.viewer.layers:
+            binding = self.binding(self._run_layer)
+            binding.merge(rows)
+            binding.filled.record(gaps)
         self._last_merge = time.monotonic()
 
     def _on_finished(self) -> None:
@@ -270,64 +333,3 @@ class PropagateWidget(Container):
     def _set_running(self, running: bool) -> None:
         self.propagate_button.enabled = not running
         self.cancel_button.enabled = running
-
-    # --- review ----------------------------------------------------------------------------------
-
-    def _restyle(self, threshold: float) -> None:
-        for binding in self._bindings.values():
-            binding.restyle(threshold)
-
-    def go_to_uncertain(self, step: int = 1) -> int | None:
-        """Jump to the next (``step=-1``: previous) frame with a tracked box scoring below the threshold,
-        and select those boxes. Returns the frame, or None when there is none."""
-        try:
-            binding = self.binding()
-        except PropagationError as exc:
-            show_error(str(exc))
-            return None
-        frame = binding.table().uncertain_frame(self.current_frame(), self.threshold.value, step)
-        if frame is None:
-            show_info(f"no tracked box scores below {self.threshold.value:.2f}")
-            return None
-        self.viewer.dims.set_current_step(0, frame)
-        binding.layer.selected_data = binding.indices_on(frame, below=self.threshold.value)
-        return frame
-
-    def toggle_keyframe(self) -> None:
-        """Selected boxes become keyframes; if all already are, they go back to the tracker."""
-        binding = self.binding()
-        selected = sorted(binding.layer.selected_data)
-        if not selected:
-            show_info("select one or more boxes first")
-            return
-        already = protected(binding.layer.features)[selected].all()
-        binding.set_keyframe(selected, not already)
-
-    # --- export ----------------------------------------------------------------------------------
-
-    def export(self, path) -> str:
-        """Write every box of the chosen layer to ``path`` (see :mod:`napari_siamtrack.io.box_csv`)."""
-        from .napari_contrib import write_boxes
-
-        layer = self.binding().layer
-        data, meta, _ = layer.as_layer_data_tuple()
-        (written,) = write_boxes(str(path), data, meta)
-        show_info(f"exported {layer.nshapes} boxes to {written}")
-        return written
-
-    def _export_dialog(self) -> None:
-        from qtpy.QtWidgets import QFileDialog
-
-        try:
-            name = self.binding().layer.name
-        except PropagationError as exc:
-            show_error(str(exc))
-            return
-        path, _ = QFileDialog.getSaveFileName(
-            self.native, "Export boxes", f"{name}.boxes.csv", "Box CSV (*.csv)"
-        )
-        if path:
-            try:
-                self.export(path)
-            except (OSError, ValueError) as exc:
-                show_error(str(exc))

@@ -1,0 +1,77 @@
+"""What the track timeline shows, as plain data (no Qt): one lane per track with its confidence over
+time, its keyframes and its runs of uncertain frames; and the geometry that maps frames to pixels and
+back. :mod:`napari_siamtrack.ui.timeline` draws it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..annotation.review import uncertain_runs
+from ..annotation.track_table import TrackTable
+
+#: Pixels left of the lanes for the track ids.
+LABEL_WIDTH = 36
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One track: ``frames`` with a box and their ``confidence``; ``keyframes``; ``uncertain`` runs
+    (first, last)."""
+
+    track_id: int
+    frames: np.ndarray
+    confidence: np.ndarray
+    keyframes: tuple[int, ...]
+    uncertain: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    n_frames: int
+    lanes: tuple[Lane, ...]
+
+    def x_of(self, frame: float, width: int) -> float:
+        """Pixel column of the centre of ``frame`` in a view ``width`` pixels wide."""
+        span = max(width - LABEL_WIDTH, 1)
+        return LABEL_WIDTH + (frame + 0.5) * span / max(self.n_frames, 1)
+
+    def frame_at(self, x: float, width: int) -> int:
+        """The frame under pixel column ``x`` (clamped to the video)."""
+        span = max(width - LABEL_WIDTH, 1)
+        frame = int(np.floor((x - LABEL_WIDTH) * max(self.n_frames, 1) / span))
+        return min(max(frame, 0), max(self.n_frames - 1, 0))
+
+    def lane_at(self, y: float, height: int) -> Lane | None:
+        """The lane under pixel row ``y`` when the lanes fill ``height`` pixels."""
+        if not self.lanes or not 0 <= y < height:
+            return None
+        return self.lanes[min(int(y * len(self.lanes) / height), len(self.lanes) - 1)]
+
+    def ticks(self, width: int, spacing: int = 70) -> list[int]:
+        """Frames to label on the ruler: multiples of 1, 2 or 5 x 10^k, at least ``spacing`` pixels apart."""
+        per_frame = max(width - LABEL_WIDTH, 1) / max(self.n_frames, 1)
+        step = next(m * 10**k for k in range(12) for m in (1, 2, 5) if m * 10**k * per_frame >= spacing)
+        return list(range(0, self.n_frames, step))
+
+
+def build_timeline(
+    table: TrackTable, confidence: dict[tuple[int, int], float], threshold: float, n_frames: int
+) -> Timeline:
+    """The timeline of ``table`` in a video of ``n_frames`` frames (at least as long as its last box)."""
+    last = max((r.frame for r in table), default=-1)
+    run_lists = uncertain_runs(table, threshold, confidence)
+    lanes = []
+    for track in table.track_ids():
+        frames = np.array(sorted(f for t, f in confidence if t == track), dtype=np.int64)
+        lanes.append(
+            Lane(
+                track,
+                frames,
+                np.array([confidence[(track, f)] for f in frames], dtype=np.float64),
+                tuple(table.keyframes(track)),
+                tuple(run_lists.get(track, ())),
+            )
+        )
+    return Timeline(max(n_frames, last + 1), tuple(lanes))
