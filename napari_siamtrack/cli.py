@@ -1,4 +1,4 @@
-"""The ``siamtrack`` command line: track, convert, demo, train, calibrate, bench."""
+"""The ``siamtrack`` command line: track, recover, convert, demo, train, calibrate, bench."""
 
 from __future__ import annotations
 
@@ -44,6 +44,16 @@ def _parser() -> argparse.ArgumentParser:
     track.add_argument("--frame", type=int, default=0, help="0-based frame the boxes are drawn on")
     track.add_argument("--out", type=Path, required=True, help="CSV file to write")
     _add_model_options(track)
+
+    recover = commands.add_parser(
+        "recover",
+        help="write the boxes napari saved automatically for a video to a CSV file",
+        description="Write the most recently saved boxes of a video (saved by the napari plugin while "
+        "you label, see the README) to a boxes CSV, without starting napari.",
+    )
+    recover.add_argument("video", type=Path, help="the video file (or folder of frames) you labelled")
+    recover.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    recover.add_argument("--layer", help="the boxes layer's name (default: the last one saved)")
 
     convert = commands.add_parser(
         "convert",
@@ -281,6 +291,19 @@ def _track_with_progress(tracker, source, boxes, start: int) -> list[BoxRow]:
     return rows
 
 
+def _run_recover(args: argparse.Namespace) -> int:
+    from .io.recovery import RecoveryStore, VideoStamp
+
+    store = RecoveryStore()
+    entry, rows = store.latest(args.video, args.layer)
+    write_csv(args.out, rows)
+    print(f"wrote {len(rows)} boxes to {args.out} ({entry.describe()})")
+    others = [e for e in store.entries(VideoStamp.of(args.video)) if e.path != entry.path and e.boxes]
+    if others:
+        print(f"also saved (choose with --layer): {'; '.join(e.describe() for e in others[:5])}")
+    return 0
+
+
 def _run_convert(args: argparse.Namespace) -> int:
     from .tracking.weights import load_weights, save_weights
 
@@ -394,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands = {
         "track": _run_track,
+        "recover": _run_recover,
         "convert": _run_convert,
         "demo": _run_demo,
         "train": _run_train,
