@@ -2,8 +2,9 @@
 
 Propagation runs in a napari ``thread_worker`` that yields one tracked frame at a time; the boxes are
 merged into the layer in batches (at most every :data:`MERGE_INTERVAL` seconds). Cancel stops at the
-next frame and keeps every box tracked so far. A target the tracker loses is not stopped on: its boxes
-keep coming with low scores, drawn in the "uncertain" colour, and "Next uncertain" jumps to them.
+next frame and keeps every box tracked so far; "Undo last propagation" takes a run back. A target the
+tracker loses is not stopped on: its boxes keep coming with low scores, drawn in the "uncertain" colour,
+and "Next uncertain" jumps to them. The boxes layer is saved as it changes (:mod:`.autosave`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info, show_warning
 
 from ..annotation.propagation import PropagationError, PropagationRequest, plan, propagate, total_frames
+from ..io.box_csv import BoxRow
+from .autosave import AutoSave
 from .boxes_layer import BoxesLayer
 from .layer_boxes import DEFAULT_THRESHOLD, layer_kwargs, protected
+from .run_undo import RunUndo
 
 #: Seconds between two merges of tracker output into the layer while a propagation runs.
 MERGE_INTERVAL = 0.3
@@ -46,6 +50,8 @@ class PropagateWidget(Container):
         self._run_layer: Shapes | None = None
         self._run_image: Image | None = None
         self._done = self._total = 0
+        self.runs = RunUndo()
+        self.autosave = AutoSave(self._add_layer)
 
         self.image = ComboBox(label="Video", choices=self._choices(Image), nullable=True)
         self.boxes = ComboBox(label="Boxes", choices=self._choices(Shapes), nullable=True)
@@ -64,6 +70,7 @@ class PropagateWidget(Container):
         )
         self.propagate_button = PushButton(text="Propagate")
         self.cancel_button = PushButton(text="Cancel", enabled=False)
+        self.undo_button = PushButton(text="Undo last propagation", enabled=False)
         self.progress = ProgressBar(label="Progress", min=0, max=1, value=0)
         self.status = Label(label="", value="Draw a box, then Propagate.")
         self.threshold = FloatSpinBox(
@@ -75,9 +82,9 @@ class PropagateWidget(Container):
         self.export_button = PushButton(text="Export CSV…")
         self.extend(
             [
-                self.image, self.boxes, self.new_layer, self.direction, self.until, self.until_frame,
-                self.start_from, self.propagate_button, self.cancel_button, self.progress, self.status,
-                self.threshold, self.previous_uncertain, self.next_uncertain, self.keyframe_button,
+                self.image, self.boxes, self.new_layer, *self.autosave.widgets, self.direction, self.until,
+                self.until_frame, self.start_from, self.propagate_button, self.cancel_button,
+                self.undo_button, self.progress, self.status, self.threshold, self.previous_uncertain, self.next_uncertain, self.keyframe_button,
                 self.export_button,
             ]
         )  # fmt: skip
@@ -86,6 +93,7 @@ class PropagateWidget(Container):
         self.until.changed.connect(lambda value: setattr(self.until_frame, "visible", value == "frame"))
         self.propagate_button.changed.connect(self.propagate)
         self.cancel_button.changed.connect(self.cancel)
+        self.undo_button.changed.connect(self.undo_propagation)
         self.threshold.changed.connect(self._restyle)
         self.previous_uncertain.changed.connect(lambda: self.go_to_uncertain(-1))
         self.next_uncertain.changed.connect(lambda: self.go_to_uncertain(+1))
@@ -119,9 +127,10 @@ class PropagateWidget(Container):
                     combo.value = active if isinstance(active, kind) else layers[-1]
 
     def _on_image(self, image) -> None:
-        """Frame N can be any frame of the chosen video."""
+        """Frame N can be any frame of the chosen video; the chosen boxes are saved for it."""
         if image is not None and image.data.shape[0] > 0:
             self.until_frame.max = image.data.shape[0] - 1
+        self.autosave.pair(image, self.boxes.value)
 
     def binding(self, layer: Shapes | None = None) -> BoxesLayer:
         """The :class:`BoxesLayer` of ``layer`` (default: the chosen boxes layer)."""
@@ -139,19 +148,28 @@ class PropagateWidget(Container):
                 self.binding(layer)
             except ValueError as exc:
                 show_warning(str(exc))
+                return
+            self.autosave.pair(self.image.value, layer)
+        self._set_running(self.worker is not None)
 
     def add_boxes_layer(self) -> Shapes:
         """Add an empty boxes layer over the chosen video, choose it, and switch to drawing rectangles."""
-        kwargs = layer_kwargs([], name="boxes", threshold=self.threshold.value)
-        image = self.image.value
-        if image is not None and image.ndim == 3:
-            kwargs["scale"] = image.scale
-        layer = self.viewer.add_shapes(**kwargs)
-        self.boxes.value = layer
+        layer = self._add_layer([], "boxes")
         layer.mode = "add_rectangle"
         return layer
 
+    def _add_layer(self, rows: list[BoxRow], name: str) -> Shapes:
+        """Add a layer of ``rows`` over the chosen video, and choose it."""
+        kwargs = layer_kwargs(rows, name=name, threshold=self.threshold.value)
+        image = self.image.value
+        if image is not None and image.ndim == 3:
+            kwargs["scale"] = image.scale
+        self.boxes.value = self.viewer.add_shapes(**kwargs)
+        return self.boxes.value  # the layer itself, not the viewer proxy's wrapper of it
+
     def _on_layer_removed(self, event) -> None:
+        self.autosave.release(event.value)
+        self.runs.forget(event.value)
         binding = self._bindings.pop(id(event.value), None)
         if binding is not None:
             binding.close()
@@ -177,6 +195,7 @@ class PropagateWidget(Container):
             return None
         total = total_frames(segments)
         self._done, self._total = 0, total
+        self.runs.record(binding.layer, segments)
         self.worker = create_worker(
             self._track, frames, segments, _progress={"total": total, "desc": "Propagating boxes"}
         )
@@ -266,6 +285,23 @@ class PropagateWidget(Container):
     def _set_running(self, running: bool) -> None:
         self.propagate_button.enabled = not running
         self.cancel_button.enabled = running
+        self.undo_button.enabled = not running and self.runs.can_undo(self.boxes.value)
+
+    def undo_propagation(self) -> None:
+        """Put the chosen boxes layer back as it was before its last propagation."""
+        if self.worker is not None:
+            show_info("a propagation is running: Cancel it first")
+            return
+        try:
+            removed = self.runs.undo(self.binding())
+        except PropagationError as exc:
+            show_error(str(exc))
+            return
+        if removed is None:
+            show_info("no propagation to undo on this layer")
+        else:
+            self.status.value = f"Undone: {removed} tracked boxes taken out, the earlier ones put back"
+        self._set_running(False)
 
     # --- review ----------------------------------------------------------------------------------
 
