@@ -266,21 +266,26 @@ def _tracker(args: argparse.Namespace):
 def _run_track(args: argparse.Namespace) -> int:
     from .io.sources import open_frames
 
-    with open_frames(args.input) as source:
-        tracker = _tracker(args)
-        rows = _track_with_progress(tracker, source, args.box, args.frame)
-    write_csv(args.out, rows)
-    print(f"wrote {len(rows)} boxes to {args.out}")
+    rows: list[BoxRow] = []
+    try:
+        with open_frames(args.input) as source:
+            tracker = _tracker(args)
+            _track_with_progress(tracker, source, args.box, args.frame, rows)
+    finally:  # also when a damaged frame stops the run: the boxes tracked before it are written
+        if rows:
+            write_csv(args.out, rows)
+            print(f"wrote {len(rows)} boxes to {args.out}")
     return 0
 
 
-def _track_with_progress(tracker, source, boxes, start: int) -> list[BoxRow]:
-    """Track with a progress bar; on Ctrl-C keep (and return) what was tracked so far."""
+def _track_with_progress(tracker, source, boxes, start: int, rows: list[BoxRow] | None = None) -> list[BoxRow]:
+    """Track with a progress bar, adding each frame's boxes to ``rows`` as they come; on Ctrl-C keep
+    (and return) what was tracked so far."""
     from tqdm import tqdm
 
     from .annotation.track_frames import track_forward
 
-    rows: list[BoxRow] = []
+    rows = [] if rows is None else rows
     with tqdm(total=len(source) - start, unit="frame", desc="tracking", file=sys.stderr) as bar:
         try:
             for frame_rows in track_forward(tracker, source, boxes, start):

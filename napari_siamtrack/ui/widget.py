@@ -205,6 +205,7 @@ class PropagateWidget(Container):
         self.status.value = f"Loading the tracker for {total} frames…"
         self.worker.yielded.connect(self._on_progress)
         self.worker.finished.connect(self._on_finished)
+        self.worker.returned.connect(self._on_returned)
         self.worker.errored.connect(lambda exc: show_error(f"propagation failed: {exc}"))
         self._set_running(True)
         self.worker.start()
@@ -244,8 +245,17 @@ class PropagateWidget(Container):
         return frames, binding, segments
 
     def _track(self, frames, segments):
-        """Runs in the worker thread: yields :class:`~napari_siamtrack.annotation.propagation.Progress` per frame."""
-        yield from propagate(self.tracker_factory(), frames, segments)
+        """Runs in the worker thread: yields :class:`~napari_siamtrack.annotation.propagation.Progress` per frame.
+        Returns what stopped it early (a bad weights file, a frame that cannot be decoded), if anything."""
+        try:
+            yield from propagate(self.tracker_factory(), frames, segments)
+        except ValueError as exc:  # the package's errors for bad input: one line, not a traceback
+            return str(exc)
+        return None
+
+    def _on_returned(self, problem: str | None) -> None:
+        if problem:
+            show_error(f"propagation failed: {problem}")
 
     def _on_progress(self, progress) -> None:
         self._pending.extend(progress.rows)
