@@ -278,7 +278,9 @@ def _run_track(args: argparse.Namespace) -> int:
     return 0
 
 
-def _track_with_progress(tracker, source, boxes, start: int, rows: list[BoxRow] | None = None) -> list[BoxRow]:
+def _track_with_progress(
+    tracker, source, boxes, start: int, rows: list[BoxRow] | None = None
+) -> list[BoxRow]:
     """Track with a progress bar, adding each frame's boxes to ``rows`` as they come; on Ctrl-C keep
     (and return) what was tracked so far."""
     from tqdm import tqdm

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tifffile
@@ -55,7 +57,7 @@ def wait_saved(qtbot, widget, video, rows):
 
 
 def test_changes_are_saved_and_match_an_export(open_widget, video, qtbot, tmp_path):
-    viewer, widget = open_widget(video)
+    _, widget = open_widget(video)
     widget.add_boxes_layer()
     assert widget.autosave.status.value == "on, for clip.tif"
     draw(widget)
@@ -63,7 +65,7 @@ def test_changes_are_saved_and_match_an_export(open_widget, video, qtbot, tmp_pa
     run(widget, qtbot)
     wait_saved(qtbot, widget, video, 12)
     exported = widget.export(tmp_path / "export.boxes.csv")
-    assert saved_file(video).read_bytes() == open(exported, "rb").read()
+    assert saved_file(video).read_bytes() == Path(exported).read_bytes()
 
 
 def test_a_closed_layer_is_saved_at_once_and_can_be_restored(open_widget, video, qtbot, tmp_path):
@@ -93,9 +95,9 @@ def test_opening_the_video_again_offers_the_saved_boxes(open_widget, video, qtbo
     saved = rows_of(widget)
     viewer.close()
 
-    viewer, widget = open_widget(video)
+    _, widget = open_widget(video)
     (entry,) = widget.autosave.entries()
-    assert "layer 'boxes', 12 boxes, saved " in widget.autosave.saved.current_choice
+    assert entry.boxes == 12 and "layer 'boxes', 12 boxes, saved " in widget.autosave.saved.current_choice
     widget.autosave.restore()
     assert rows_of(widget) == saved
 
@@ -117,7 +119,7 @@ def test_a_failing_disk_warns_once_and_keeps_the_boxes(open_widget, video, qtbot
     monkeypatch.setenv("NAPARI_SIAMTRACK_RECOVERY_DIR", str(blocked))
     warnings = []
     monkeypatch.setattr(autosave, "show_warning", warnings.append)
-    viewer, widget = open_widget(video)
+    _, widget = open_widget(video)
     widget.add_boxes_layer()
     draw(widget)
     qtbot.waitUntil(lambda: len(warnings) == 1, timeout=10_000)

@@ -16,8 +16,8 @@ from napari_siamtrack.io.video_array import VideoArray
 from napari_siamtrack.ui.layer_boxes import layer_kwargs
 from napari_siamtrack.ui.widget import PropagateWidget
 
-ROWS = [BoxRow(f, 1, 10.0 + f, 5.0, 8.0, 6.0, 1.0 if f == 0 else 0.8, "manual" if f == 0 else "tracked", f == 0)
-        for f in range(6)]
+ROWS = [BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True)]
+ROWS += [BoxRow(f, 1, 10.0 + f, 5.0, 8.0, 6.0, 0.8, "tracked", False) for f in range(1, 6)]
 
 
 def by_name(reader, name):
@@ -47,7 +47,9 @@ def test_damaged_copies_are_read_or_refused_never_crash(reader, tmp_path):
 def test_a_crash_is_told_apart_from_a_clear_error(tmp_path, monkeypatch):
     path = tmp_path / "x.boxes.csv"
     path.write_text("frame\n")
-    assert attempt("boxes CSV", path).endswith("header lacks column(s) track_id, x, y, w, h, score, source, keyframe")
+    assert attempt("boxes CSV", path).endswith(
+        "header lacks column(s) track_id, x, y, w, h, score, source, keyframe"
+    )
     monkeypatch.setattr("napari_siamtrack.io.box_csv.read_csv", lambda p: 1 / 0)
     with pytest.raises(Crash, match="ZeroDivisionError"):
         attempt("boxes CSV", path)
@@ -55,14 +57,17 @@ def test_a_crash_is_told_apart_from_a_clear_error(tmp_path, monkeypatch):
 
 def test_rotated_videos_are_turned_as_players_show_them(tmp_path):
     mark = {}  # where the bright top-left mark of the stored frames ends up
-    for name, shape in [("rotated 90 (phone)", (64, 48)), ("rotated 270", (64, 48)), ("rotated 180", (48, 64))]:
+    turned = [("rotated 90 (phone)", (64, 48)), ("rotated 270", (64, 48)), ("rotated 180", (48, 64))]
+    for name, shape in turned:
         with open_frames(by_name("video", name).make(tmp_path)) as source:
             frame = source[0]
             assert source.frame_shape == (*shape, 3) and frame.shape == (*shape, 3)
             corners = {"top left": frame[:4, :4], "top right": frame[:4, -4:],
                        "bottom left": frame[-4:, :4], "bottom right": frame[-4:, -4:]}
             mark[name] = max(corners, key=lambda k: corners[k].mean())
-    assert mark == {"rotated 90 (phone)": "top right", "rotated 270": "bottom left", "rotated 180": "bottom right"}
+    assert mark == {
+        "rotated 90 (phone)": "top right", "rotated 270": "bottom left", "rotated 180": "bottom right"
+    }
 
 
 def test_variable_frame_rate_frames_come_in_order_by_index(tmp_path):
@@ -122,7 +127,10 @@ def test_opening_hostile_files_in_napari_loses_nothing(viewer_with_boxes, tmp_pa
         assert_boxes_kept(viewer)
 
 
-@pytest.mark.parametrize("name", ["safetensors truncated in the data", "wrong shape", "torch file running code"])
+BAD_WEIGHTS = ["safetensors truncated in the data", "wrong shape", "torch file running code"]
+
+
+@pytest.mark.parametrize("name", BAD_WEIGHTS)
 def test_bad_weights_stop_the_propagation_in_one_line_and_keep_the_boxes(
     viewer_with_boxes, qtbot, tmp_path, monkeypatch, name
 ):

@@ -33,6 +33,16 @@ rows = st.builds(
 slow = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
+def small_rows(people: bool = False):
+    """Boxes of three tracks on a video of :data:`N_FRAMES` frames: tracker rows, or (``people``) any."""
+    return st.builds(
+        BoxRow, frame=st.integers(0, N_FRAMES - 1), track_id=st.integers(1, 3), x=st.floats(0, 40),
+        y=st.just(5.0), w=st.just(8.0), h=st.just(6.0), score=st.floats(0, 1),
+        source=st.sampled_from(SOURCES) if people else st.just("tracked"),
+        keyframe=st.booleans() if people else st.just(False),
+    )
+
+
 @slow
 @given(st.lists(rows, unique_by=lambda r: (r.frame, r.track_id), max_size=40))
 def test_csv_round_trip_is_exact(tmp_path, boxes):
@@ -44,8 +54,9 @@ def test_csv_round_trip_is_exact(tmp_path, boxes):
 
 #: Pieces of CSV text, good and hostile, that the generated files are made of.
 TOKENS = st.sampled_from(
-    ["0", "1", "-1", "2.5", "1e308", "-1e308", "1e-320", "nan", "NaN", "inf", "-inf", "", " ", "true", "false",
-     "TRUE", "0x10", "manual", "tracked", "auto", "frame", "track_id", '"', '""', "\ufeff", "\x00", "é", "9" * 400]
+    ["0", "1", "-1", "2.5", "1e308", "-1e308", "1e-320", "nan", "NaN", "inf", "-inf", "", " ", "true",
+     "false", "TRUE", "0x10", "manual", "tracked", "auto", "frame", "track_id", '"', '""', "\ufeff", "\x00",
+     "é", "9" * 400]
 )
 FIELDS = st.lists(st.one_of(TOKENS, st.text(max_size=8)), min_size=0, max_size=11)
 LINES = st.lists(FIELDS.map(",".join), max_size=8)
@@ -87,10 +98,7 @@ class Labelling(RuleBasedStateMachine):
             assert self.table.merge([accepted]) == [accepted]
             self.keyframes[(row.track_id, row.frame)] = accepted
 
-    @rule(batch=st.lists(st.builds(BoxRow, frame=st.integers(0, N_FRAMES - 1), track_id=st.integers(1, 3),
-                                   x=st.floats(0, 40), y=st.just(5.0), w=st.just(8.0), h=st.just(6.0),
-                                   score=st.floats(0, 1), source=st.just("tracked"), keyframe=st.just(False)),
-                         max_size=10))
+    @rule(batch=st.lists(small_rows(), max_size=10))
     def merge_tracker_rows(self, batch):
         self.table.merge(batch)
 
@@ -117,14 +125,8 @@ test_no_sequence_of_operations_overwrites_a_keyframe = Labelling.TestCase
 
 @settings(max_examples=30, deadline=None)
 @given(
-    initial=st.lists(st.builds(BoxRow, frame=st.integers(0, N_FRAMES - 1), track_id=st.integers(1, 3),
-                               x=st.floats(0, 40), y=st.just(5.0), w=st.just(8.0), h=st.just(6.0),
-                               score=st.floats(0, 1), source=st.sampled_from(SOURCES), keyframe=st.booleans()),
-                     unique_by=lambda r: (r.track_id, r.frame), max_size=12),
-    incoming=st.lists(st.builds(BoxRow, frame=st.integers(0, N_FRAMES - 1), track_id=st.integers(1, 3),
-                                x=st.floats(0, 40), y=st.just(5.0), w=st.just(8.0), h=st.just(6.0),
-                                score=st.floats(0, 1), source=st.just("tracked"), keyframe=st.just(False)),
-                      max_size=12),
+    initial=st.lists(small_rows(people=True), unique_by=lambda r: (r.track_id, r.frame), max_size=12),
+    incoming=st.lists(small_rows(), max_size=12),
 )
 def test_the_napari_layer_never_lets_tracker_rows_replace_a_keyframe(initial, incoming):
     from napari.layers import Shapes

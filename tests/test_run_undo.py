@@ -4,11 +4,30 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from doubles import StepTracker
-from test_widget import rows_of, run, setup  # noqa: F401  (setup is a fixture)
+import pytest
+from doubles import StepTracker, numbered_frames
+from test_widget import rows_of, run
 
 from napari_siamtrack.io.box_csv import BoxRow
-from napari_siamtrack.ui.layer_boxes import rectangle
+from napari_siamtrack.ui.layer_boxes import layer_kwargs, rectangle
+from napari_siamtrack.ui.widget import PropagateWidget
+
+
+@pytest.fixture
+def setup(make_napari_viewer_proxy):
+    """A viewer with a numbered video, one keyframe on frame 0, and the widget with a test double."""
+
+    def make(n_frames=12, tracker=None):
+        viewer = make_napari_viewer_proxy()
+        viewer.add_image(numbered_frames(n_frames), name="video")
+        kwargs = layer_kwargs([BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True)], name="boxes")
+        viewer.add_shapes(kwargs.pop("data"), **kwargs)
+        tracker = tracker or StepTracker()
+        widget = PropagateWidget(viewer, tracker_factory=lambda: tracker)
+        viewer.dims.set_current_step(0, 0)
+        return viewer, widget, tracker
+
+    return make
 
 
 def state(layer):
@@ -41,7 +60,7 @@ def move(layer, index, dy, dx):
 
 
 def test_undo_after_a_first_run_restores_the_layer_exactly(setup, qtbot):
-    viewer, widget, _ = setup()
+    _, widget, _ = setup()
     layer = widget.boxes.value
     before = state(layer)
     assert not widget.undo_button.enabled
@@ -69,7 +88,7 @@ def test_undo_of_a_repropagation_puts_the_replaced_boxes_back_in_place(setup, qt
 
 
 def test_boxes_a_person_changed_after_the_run_are_kept(setup, qtbot):
-    viewer, widget, _ = setup()
+    _, widget, _ = setup()
     layer = widget.boxes.value
     run(widget, qtbot)
     (index,) = widget.binding().indices_on(7)
@@ -83,7 +102,7 @@ def test_boxes_a_person_changed_after_the_run_are_kept(setup, qtbot):
 
 
 def test_runs_are_undone_newest_first(setup, qtbot):
-    viewer, widget, tracker = setup()
+    _, widget, tracker = setup()
     layer = widget.boxes.value
     initial = state(layer)
     widget.until.value = "frame"
@@ -103,7 +122,7 @@ def test_runs_are_undone_newest_first(setup, qtbot):
 def test_undo_of_a_cancelled_run_and_while_running(setup, qtbot, monkeypatch):
     infos = []
     monkeypatch.setattr("napari_siamtrack.ui.widget.show_info", infos.append)
-    viewer, widget, _ = setup(n_frames=200, tracker=StepTracker(delay=0.01))
+    _, widget, _ = setup(n_frames=200, tracker=StepTracker(delay=0.01))
     layer = widget.boxes.value
     before = state(layer)
     worker = widget.propagate()

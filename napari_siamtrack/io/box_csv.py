@@ -14,9 +14,9 @@ Columns, in this order (extra columns are ignored when reading):
 
 Files are UTF-8 with a header line and rows sorted by (track_id, frame). Floats are written with the shortest
 text that reads back as the identical value. When reading, a byte-order mark and Windows line ends are
-accepted, and ``keyframe`` also accepts ``1``/``0`` and any letter case. Values napari cannot hold are refused: coordinates and sizes
-beyond :data:`MAX_PIXELS`, frames from :data:`MAX_FRAMES` on (napari keeps a box's frame as a 32-bit
-float) and track ids from 2**31 on.
+accepted, and ``keyframe`` also accepts ``1``/``0`` and any letter case. Values napari cannot hold are
+refused: coordinates and sizes beyond :data:`MAX_PIXELS`, frames from :data:`MAX_FRAMES` on (napari keeps
+a box's frame as a 32-bit float) and track ids from 2**31 on.
 """
 
 from __future__ import annotations
@@ -193,10 +193,9 @@ def read_csv(path: str | os.PathLike) -> list[BoxRow]:
                 first_line[key] = reader.line_num
                 rows.append(row)
         except UnicodeDecodeError as exc:
-            raise BoxCsvError(
-                f"{path}, line {max(reader.line_num, 1)}: not UTF-8 text (byte {exc.object[exc.start]:#04x}); "
-                "save it as UTF-8 CSV"
-            ) from None
+            line, byte = max(reader.line_num, 1), exc.object[exc.start]
+            problem = f"not UTF-8 text (byte {byte:#04x}); save it as UTF-8 CSV"
+            raise BoxCsvError(f"{path}, line {line}: {problem}") from None
         except (ValueError, csv.Error) as exc:
             raise BoxCsvError(f"{path}, line {max(reader.line_num, 1)}: {exc}") from None
     return rows

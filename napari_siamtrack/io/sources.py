@@ -226,7 +226,9 @@ class _VideoCursor:
     marked unseekable and the cursor falls back to decoding from the start.
     """
 
-    def __init__(self, path: Path, timeline: Callable[[], _Timeline], size: tuple[int, int], turns: int) -> None:
+    def __init__(
+        self, path: Path, timeline: Callable[[], _Timeline], size: tuple[int, int], turns: int
+    ) -> None:
         self._path = path
         self._timeline = timeline
         self._height, self._width = size
@@ -287,9 +289,8 @@ class _VideoCursor:
                 self._rewind()
                 frame = self._decode(index)
         except av.FFmpegError as exc:
-            raise _error(
-                self._path, f"cannot decode frame {index} ({_av_problem(exc)}): the file is damaged or truncated"
-            ) from exc
+            problem = f"cannot decode frame {index} ({_av_problem(exc)}): the file is damaged or truncated"
+            raise _error(self._path, problem) from exc
         if frame is None:
             raise _error(self._path, f"frame {index} could not be decoded (the stream ends before it)")
         return frame

@@ -81,7 +81,7 @@ def load_weights(path: str | os.PathLike | None = None, trust_pickle: bool = Fal
     if len(head) > 9 and head[8:10] in (b'{"', b"{ "):
         return _load_safetensors(path)
     if not head.startswith(_TORCH_HEADS):
-        what = "empty" if not head else "neither napari-siamtrack weights (.safetensors) nor a torch checkpoint"
+        what = "neither napari-siamtrack weights (.safetensors) nor a torch checkpoint" if head else "empty"
         raise WeightsError(f"corrupt or unreadable weights file {path}: {what}")
     return _load_checkpoint(path, trust_pickle)
 

@@ -1,7 +1,8 @@
 """The Propagate dock widget: choose a video and a boxes layer, propagate, review, export.
 
 Propagation runs in a napari ``thread_worker`` that yields one tracked frame at a time; the boxes are
-merged into the layer in batches (at most every :data:`MERGE_INTERVAL` seconds). Cancel stops at the
+merged into the layer in batches (at most every :data:`MERGE_INTERVAL` seconds, less often when merging
+into a large layer takes long). Cancel stops at the
 next frame and keeps every box tracked so far; "Undo last propagation" takes a run back. A target the
 tracker loses is not stopped on: its boxes keep coming with low scores, drawn in the "uncertain" colour,
 and "Next uncertain" jumps to them. The boxes layer is saved as it changes (:mod:`.autosave`).
@@ -26,6 +27,9 @@ from .run_undo import RunUndo
 
 #: Seconds between two merges of tracker output into the layer while a propagation runs.
 MERGE_INTERVAL = 0.3
+#: The next merge waits at least this many times as long as the last one took, so that merges into a
+#: layer of many thousand boxes (napari's cost grows with the layer) leave the viewer responsive.
+MERGE_BACKOFF = 4.0
 
 
 def shipped_tracker():
@@ -45,7 +49,7 @@ class PropagateWidget(Container):
         self.worker = None
         self._bindings: dict[int, BoxesLayer] = {}
         self._pending: list = []
-        self._last_merge = 0.0
+        self._last_merge = self._merge_cost = 0.0
         self._started = 0.0
         self._run_layer: Shapes | None = None
         self._run_image: Image | None = None
@@ -84,8 +88,8 @@ class PropagateWidget(Container):
             [
                 self.image, self.boxes, self.new_layer, *self.autosave.widgets, self.direction, self.until,
                 self.until_frame, self.start_from, self.propagate_button, self.cancel_button,
-                self.undo_button, self.progress, self.status, self.threshold, self.previous_uncertain, self.next_uncertain, self.keyframe_button,
-                self.export_button,
+                self.undo_button, self.progress, self.status, self.threshold, self.previous_uncertain,
+                self.next_uncertain, self.keyframe_button, self.export_button,
             ]
         )  # fmt: skip
 
@@ -245,8 +249,8 @@ class PropagateWidget(Container):
         return frames, binding, segments
 
     def _track(self, frames, segments):
-        """Runs in the worker thread: yields :class:`~napari_siamtrack.annotation.propagation.Progress` per frame.
-        Returns what stopped it early (a bad weights file, a frame that cannot be decoded), if anything."""
+        """Runs in the worker thread: yields a :class:`~napari_siamtrack.annotation.propagation.Progress`
+        per frame; returns what stopped it early (a bad weights file, a frame that cannot be decoded)."""
         try:
             yield from propagate(self.tracker_factory(), frames, segments)
         except ValueError as exc:  # the package's errors for bad input: one line, not a traceback
@@ -262,14 +266,16 @@ class PropagateWidget(Container):
         self._done = progress.done
         fps = progress.done / max(time.monotonic() - self._started, 1e-9)
         self._show(progress.done, f"{progress.done}/{progress.total} frames · {fps:.1f} fps")
-        if time.monotonic() - self._last_merge >= MERGE_INTERVAL:
+        if time.monotonic() - self._last_merge >= max(MERGE_INTERVAL, MERGE_BACKOFF * self._merge_cost):
             self._merge_pending()
 
     def _merge_pending(self) -> None:
         rows, self._pending = self._pending, []
+        started = time.monotonic()
         if rows and self._run_layer is not None and self._run_layer in self.viewer.layers:
             self.binding(self._run_layer).merge(rows)
         self._last_merge = time.monotonic()
+        self._merge_cost = self._last_merge - started
 
     def _on_finished(self) -> None:
         self._merge_pending()
