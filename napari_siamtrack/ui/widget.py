@@ -2,10 +2,10 @@
 
 Propagation runs in a napari ``thread_worker`` that yields one tracked frame at a time; the boxes are
 merged into the layer in batches (at most every :data:`MERGE_INTERVAL` seconds, less often when merging
-into a large layer takes long). Cancel stops at the
-next frame and keeps every box tracked so far; "Undo last propagation" takes a run back. A target the
-tracker loses is not stopped on: its boxes keep coming with low scores, drawn in the "uncertain" colour,
-and "Next uncertain" jumps to them. The boxes layer is saved as it changes (:mod:`.autosave`).
+into a large layer takes long). Cancel stops at the next frame and keeps every box tracked so far; "Undo
+last propagation" takes a run back. A target the tracker loses is not stopped on: its boxes keep coming
+with low scores, drawn in the "uncertain" colour, and "Next uncertain" jumps to them. The boxes layer is
+saved as it changes (:mod:`.autosave`).
 """
 
 from __future__ import annotations
