@@ -142,8 +142,13 @@ class FolderSource(FrameSource):
         return frame
 
 
+#: A frame larger than this (bytes) is taken for a damaged file's misread size, not allocated.
+MAX_FRAME_BYTES = 2**34
+
+
 class TiffSource(FrameSource):
-    """The pages of the first series of a TIFF file, one (H, W) or (H, W, C) page per frame, read lazily."""
+    """The pages of the first series of a TIFF file, one (H, W) or (H, W, C) page per frame, read lazily.
+    A page of another shape or dtype than the first, or too large to be a frame, is a damaged file."""
 
     def __init__(self, path: str | os.PathLike) -> None:
         super().__init__(path)
@@ -166,7 +171,8 @@ class TiffSource(FrameSource):
             raise _error(self.path, f"cannot read TIFF, it is damaged or truncated ({exc})") from exc
         if not pages or page is None:
             raise _error(self.path, "has no frames")
-        if tuple(series.shape[1:]) == tuple(page.shape) and len(pages) < series.shape[0]:
+        shape = tuple(series.shape)
+        if len(shape) == len(page.shape) + 1 and shape[1:] == tuple(page.shape) and len(pages) < shape[0]:
             raise _error(
                 self.path,
                 f"TIFF declares {series.shape[0]} frames but only {len(pages)} can be found: "
@@ -182,6 +188,8 @@ class TiffSource(FrameSource):
                 f"page per frame; pages have shape {page.shape} (axes {page.axes})",
             )
         self._shape, self._dtype = tuple(page.shape), page.dtype
+        if np.prod(self._shape, dtype=np.float64) * self._dtype.itemsize > MAX_FRAME_BYTES:
+            raise _error(self.path, f"pages of shape {self._shape} are too large for frames: the file is damaged")
         return pages
 
     def __len__(self) -> int:
@@ -189,9 +197,16 @@ class TiffSource(FrameSource):
 
     def _read(self, index: int) -> np.ndarray:
         try:
-            return self._pages[index].asarray()
-        except (OSError, ValueError) as exc:
-            raise _error(self.path, f"cannot read page {index} ({exc})") from exc
+            frame = self._pages[index].asarray()
+        except (OSError, ValueError, MemoryError) as exc:
+            raise _error(self.path, f"cannot read page {index} ({type(exc).__name__}: {exc})") from exc
+        if frame.shape != self._shape or frame.dtype != self._dtype:
+            raise _error(
+                self.path,
+                f"page {index} has shape {frame.shape} and dtype {frame.dtype}, but the first page has shape "
+                f"{self._shape} and dtype {self._dtype}: the file is damaged",
+            )
+        return frame
 
     def close(self) -> None:
         self._tif.close()
