@@ -6,7 +6,9 @@ unless it is already there, opens it with the plugin's reader, draws the sample'
 propagates it to the last frame with the shipped tracker. Meanwhile a Qt timer firing every 10 ms
 measures how long the event loop goes without running it (its longest stall), and samples the
 process's resident memory. Prints, per tenth of the run, the peak memory so far and its ratio to the
-peak at ``--baseline`` frames, and the longest stall in that stretch.
+peak at ``--baseline`` frames, and the longest stall in that stretch, with the CPU time the GUI thread
+spent in its longest busy gap (on a machine busy with other work a stall also holds the time spent
+waiting for a core; the CPU time does not).
 
     xvfb-run -a -s "-screen 0 1920x1080x24" python benchmarks/soak.py --threads 2   # 10,000 frames, 1080p
     xvfb-run -a python benchmarks/soak.py --frames 300 --width 640 --height 360     # a quick check
@@ -50,7 +52,8 @@ def write_video(path: Path, n_frames: int, width: int, height: int) -> np.ndarra
 
 
 class Probe:
-    """Ticks every 10 ms on the GUI thread: the longest gap between ticks, and the peak memory."""
+    """Ticks every 10 ms on the GUI thread: the longest gap between ticks, the most CPU time the GUI
+    thread spent between two ticks, and the peak memory."""
 
     def __init__(self) -> None:
         import psutil
@@ -58,8 +61,8 @@ class Probe:
 
         self.process = psutil.Process()
         self.peak = self.process.memory_info().rss
-        self.stall = 0.0
-        self.last = time.perf_counter()
+        self.stall = self.busy = 0.0
+        self.last, self.last_cpu = time.perf_counter(), time.thread_time()
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(TICK_MS)
@@ -67,16 +70,18 @@ class Probe:
         self.timer.start()
 
     def tick(self) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         self.stall = max(self.stall, now - self.last - TICK_MS / 1000)
-        self.last = now
+        self.busy = max(self.busy, cpu - self.last_cpu)
+        self.last, self.last_cpu = now, cpu
         self.peak = max(self.peak, self.process.memory_info().rss)
 
-    def stretch(self) -> float:
-        """The longest stall since the last call, in seconds; starts a new stretch."""
+    def stretch(self) -> tuple[float, float]:
+        """The longest stall and the longest busy gap since the last call, in seconds; starts a new
+        stretch."""
         self.tick()
-        stall, self.stall = self.stall, 0.0
-        return stall
+        stall, busy, self.stall, self.busy = self.stall, self.busy, 0.0, 0.0
+        return stall, busy
 
 
 def main() -> None:
@@ -115,7 +120,7 @@ def main() -> None:
         time.sleep(0.05)
 
     total = args.frames - 1
-    args.baseline = args.baseline or max(1, min(1000, total // 10))
+    args.baseline = args.baseline or max(1, min(1000, round(total / 10)))
     marks = sorted({args.baseline, *(round(total * k / 10) for k in range(1, 11))})
     rows, probe = [], Probe()
     run_started = time.perf_counter()
@@ -123,11 +128,11 @@ def main() -> None:
 
     def check() -> None:
         while marks and widget.progress.value >= marks[0]:
-            rows.append((marks.pop(0), probe.peak, probe.stretch(), time.perf_counter() - run_started))
+            rows.append((marks.pop(0), probe.peak, *probe.stretch(), time.perf_counter() - run_started))
         if widget.worker is None:
             done = widget.progress.value
             if not rows or rows[-1][0] != done:  # stopped early
-                rows.append((done, probe.peak, probe.stretch(), time.perf_counter() - run_started))
+                rows.append((done, probe.peak, *probe.stretch(), time.perf_counter() - run_started))
             QApplication.quit()
 
     poll = QTimer()
@@ -137,18 +142,22 @@ def main() -> None:
     poll.stop()
     probe.timer.stop()
 
-    baseline = next(peak for done, peak, _, _ in rows if done >= args.baseline)
+    baseline = next(peak for done, peak, *_ in rows if done >= args.baseline)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"\nSoak: {total:,} frames of {args.width}x{args.height} H.264 propagated by the widget in a real "
-          f"viewer, autosave on, {args.threads or 'default'} torch threads")
-    print(f"{'frames tracked':>14} | {'peak RSS (MiB)':>14} | {f'vs frame {args.baseline:,}':>16} | "
-          f"{'longest stall in stretch (ms)':>29} | {'frames/s so far':>15}")
-    for done, peak, stall, seconds in rows:
-        print(f"{done:>14,} | {peak / 2**20:14.0f} | {peak / baseline:15.3f}x | {stall * 1000:29.0f} | "
-              f"{done / seconds:15.1f}")
-    worst = max(stall for _, _, stall, _ in rows)
+          f"viewer, autosave on, {args.threads or 'default'} torch threads, {os.cpu_count()} cores, "
+          f"load average {load:.1f} at the end")
+    print("| frames tracked | peak RSS (MiB) | vs frame " f"{args.baseline:,} | longest stall (ms) | "
+          "GUI-thread CPU in the busiest gap (ms) | frames/s so far |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for done, peak, stall, busy, seconds in rows:
+        print(f"| {done:,} | {peak / 2**20:.0f} | {peak / baseline:.3f} | {stall * 1000:.0f} | "
+              f"{busy * 1000:.0f} | {done / seconds:.1f} |")
+    worst = max(row[2] for row in rows)
+    busiest = max(row[3] for row in rows)
     print(f"peak at the end / at frame {args.baseline:,}: {rows[-1][1] / baseline:.3f} (bar: at most 1.10); "
-          f"longest stall of the event loop: {worst * 1000:.0f} ms (bar: under 200 ms)")
-    viewer.close()
+          f"longest stall of the event loop: {worst * 1000:.0f} ms, the most GUI-thread CPU between two "
+          f"ticks: {busiest * 1000:.0f} ms (bar: under 200 ms)")
 
 
 if __name__ == "__main__":
