@@ -1,5 +1,5 @@
-"""The ``siamtrack`` command line: track, batch, export, import, convert, demo, train, pretrain, calibrate,
-bench."""
+"""The ``siamtrack`` command line: track, recover, batch, export, import, convert, demo, train, pretrain,
+calibrate, bench."""
 
 from __future__ import annotations
 
@@ -48,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     track.add_argument("--out", type=Path, required=True, help="CSV file to write")
     _add_model_options(track)
 
+    recover = commands.add_parser(
+        "recover",
+        help="write the boxes napari saved automatically for a video to a CSV file",
+        description="Write the most recently saved boxes of a video (saved by the napari plugin while "
+        "you label, see the README) to a boxes CSV, without starting napari.",
+    )
+    recover.add_argument("video", type=Path, help="the video file (or folder of frames) you labelled")
+    recover.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    recover.add_argument("--layer", help="the boxes layer's name (default: the last one saved)")
     _add_format_parsers(commands)
     _add_batch_parser(commands)
 
@@ -390,21 +399,28 @@ def _tracker(args: argparse.Namespace):
 def _run_track(args: argparse.Namespace) -> int:
     from .io.sources import open_frames
 
-    with open_frames(args.input) as source:
-        tracker = _tracker(args)
-        rows = _track_with_progress(tracker, source, args.box, args.frame)
-    write_csv(args.out, rows)
-    print(f"wrote {len(rows)} boxes to {args.out}")
+    rows: list[BoxRow] = []
+    try:
+        with open_frames(args.input) as source:
+            tracker = _tracker(args)
+            _track_with_progress(tracker, source, args.box, args.frame, rows)
+    finally:  # also when a damaged frame stops the run: the boxes tracked before it are written
+        if rows:
+            write_csv(args.out, rows)
+            print(f"wrote {len(rows)} boxes to {args.out}")
     return 0
 
 
-def _track_with_progress(tracker, source, boxes, start: int) -> list[BoxRow]:
-    """Track with a progress bar; on Ctrl-C keep (and return) what was tracked so far."""
+def _track_with_progress(
+    tracker, source, boxes, start: int, rows: list[BoxRow] | None = None
+) -> list[BoxRow]:
+    """Track with a progress bar, adding each frame's boxes to ``rows`` as they come; on Ctrl-C keep
+    (and return) what was tracked so far."""
     from tqdm import tqdm
 
     from .annotation.track_frames import track_forward
 
-    rows: list[BoxRow] = []
+    rows = [] if rows is None else rows
     with tqdm(total=len(source) - start, unit="frame", desc="tracking", file=sys.stderr) as bar:
         try:
             for frame_rows in track_forward(tracker, source, boxes, start):
@@ -490,6 +506,19 @@ def _run_batch(args: argparse.Namespace) -> int:
     counts = {status: sum(s.status == status for s in summaries) for status in statuses}
     print(", ".join(f"{n} {status}" for status, n in counts.items()) + f": see {args.out / SUMMARY_NAME}")
     return 1 if counts["failed"] else 0
+
+
+def _run_recover(args: argparse.Namespace) -> int:
+    from .io.recovery import RecoveryStore, VideoStamp
+
+    store = RecoveryStore()
+    entry, rows = store.latest(args.video, args.layer)
+    write_csv(args.out, rows)
+    print(f"wrote {len(rows)} boxes to {args.out} ({entry.describe()})")
+    others = [e for e in store.entries(VideoStamp.of(args.video)) if e.path != entry.path and e.boxes]
+    if others:
+        print(f"also saved (choose with --layer): {'; '.join(e.describe() for e in others[:5])}")
+    return 0
 
 
 def _run_convert(args: argparse.Namespace) -> int:
@@ -608,6 +637,7 @@ def main(argv: list[str] | None = None) -> int:
         "export": _run_export,
         "import": _run_import,
         "batch": _run_batch,
+        "recover": _run_recover,
         "convert": _run_convert,
         "demo": _run_demo,
         "train": _run_train,

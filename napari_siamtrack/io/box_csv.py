@@ -16,9 +16,11 @@ Columns, in this order (extra columns are ignored when reading):
 - ``label``: the track's class label (``car``, ``mouse``, ``cell``), text on one line; empty when unset
 
 Files are UTF-8 with a header line and rows sorted by (track_id, frame). Floats are written with the shortest
-text that reads back as the identical value. When reading, ``keyframe`` and ``outside`` also accept
-``1``/``0`` and any letter case; files without the ``outside`` or ``label`` column (older files) read as
-``false`` and empty.
+text that reads back as the identical value. When reading, a byte-order mark and Windows line ends are
+accepted, ``keyframe`` and ``outside`` also accept ``1``/``0`` and any letter case, and files without the
+``outside`` or ``label`` column (older files) read as ``false`` and empty. Values napari cannot hold are
+refused: coordinates and sizes beyond :data:`MAX_PIXELS`, frames from :data:`MAX_FRAMES` on (napari keeps
+a box's frame as a 32-bit float) and track ids from 2**31 on.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ COLUMNS = ("frame", "track_id", "x", "y", "w", "h", "score", "source", "keyframe
 OPTIONAL = {"outside": "false", "label": ""}
 REQUIRED = tuple(name for name in COLUMNS if name not in OPTIONAL)
 SOURCES = ("manual", "tracked")
+#: The largest coordinate or size a box may have, in pixels, and the first frame number it may not have.
+MAX_PIXELS, MAX_FRAMES = 1e7, 2**24
+_MAX_TRACK = 2**31
 
 _BOOLS = {"true": True, "1": True, "false": False, "0": False}
 
@@ -69,30 +74,42 @@ def row_problem(row: BoxRow) -> str | None:
         if not isinstance(getattr(row, name), numbers.Integral):
             return f"{name} must be an integer, got {getattr(row, name)!r}"
     if row.frame < 0:
-        return f"frame must be >= 0, got {row.frame}"
+        return f"frame must be >= 0, got {_short(row.frame)}"
     if row.track_id < 1:
-        return f"track_id must be >= 1, got {row.track_id}"
+        return f"track_id must be >= 1, got {_short(row.track_id)}"
+    if row.frame >= MAX_FRAMES:
+        return f"frame must be below {MAX_FRAMES}, got {_short(row.frame)}"
+    if row.track_id >= _MAX_TRACK:
+        return f"track_id must be below {_MAX_TRACK}, got {_short(row.track_id)}"
     for name in ("x", "y", "w", "h", "score"):
         if not math.isfinite(getattr(row, name)):
             return f"{name} must be a finite number, got {getattr(row, name)}"
+        if name != "score" and abs(getattr(row, name)) > MAX_PIXELS:
+            return f"{name} must be within {MAX_PIXELS:g} pixels, got {getattr(row, name):g}"
     if row.w <= 0 or row.h <= 0:
         return f"w and h must be > 0, got w={row.w}, h={row.h}"
     if not 0 <= row.score <= 1:
         return f"score must be in [0, 1], got {row.score}"
     if row.source not in SOURCES:
-        return f"source must be one of {', '.join(SOURCES)}, got {row.source!r}"
+        return f"source must be one of {', '.join(SOURCES)}, got {_short(row.source)}"
     return label_problem(row.label)
 
 
 def label_problem(label: object) -> str | None:
     """What makes ``label`` unusable as a class label, or None."""
     if not isinstance(label, str):
-        return f"label must be text, got {label!r}"
+        return f"label must be text, got {_short(label)}"
     if not label.isprintable():
-        return f"label must be printable text on one line, got {label!r}"
+        return f"label must be printable text on one line, got {_short(label)}"
     if label != label.strip():
-        return f"label must not start or end with a space, got {label!r}"
+        return f"label must not start or end with a space, got {_short(label)}"
     return None
+
+
+def _short(value) -> str:
+    """``value`` for a one-line message: its repr, cut to 40 characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _format_row(row: BoxRow) -> list[str]:
@@ -145,13 +162,13 @@ def _parse(kind: type[int] | type[float], name: str, text: str) -> int | float:
         return kind(text)
     except ValueError:
         expected = "an integer" if kind is int else "a number"
-        raise ValueError(f"{name} must be {expected}, got {text!r}") from None
+        raise ValueError(f"{name} must be {expected}, got {_short(text)}") from None
 
 
 def _parse_bool(name: str, text: str) -> bool:
     value = _BOOLS.get(text.strip().lower())
     if value is None:
-        raise ValueError(f"{name} must be true/false/1/0, got {text!r}")
+        raise ValueError(f"{name} must be true/false/1/0, got {_short(text)}")
     return value
 
 
@@ -210,6 +227,10 @@ def read_csv(path: str | os.PathLike) -> list[BoxRow]:
                     )
                 first_line[key] = reader.line_num
                 rows.append(row)
+        except UnicodeDecodeError as exc:
+            line, byte = max(reader.line_num, 1), exc.object[exc.start]
+            problem = f"not UTF-8 text (byte {byte:#04x}); save it as UTF-8 CSV"
+            raise BoxCsvError(f"{path}, line {line}: {problem}") from None
         except (ValueError, csv.Error) as exc:
             raise BoxCsvError(f"{path}, line {max(reader.line_num, 1)}: {exc}") from None
     return rows

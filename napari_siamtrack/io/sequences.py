@@ -96,7 +96,10 @@ def read_groundtruth(path: str | Path, one_based: bool) -> np.ndarray:
     """Boxes from a ground-truth file: (N, 4) 0-based x, y, w, h; polygons become their bounding box.
     A blank line is a frame without a box (NaN row); blank lines at the end are ignored."""
     rows = []
-    lines = Path(path).read_text().splitlines()
+    try:
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        raise SequenceError(f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x})") from None
     while lines and not lines[-1].strip():
         lines.pop()
     for number, line in enumerate(lines, start=1):
@@ -107,7 +110,7 @@ def read_groundtruth(path: str | Path, one_based: bool) -> np.ndarray:
         try:
             values = [float(f) for f in fields]
         except ValueError:
-            raise SequenceError(f"{path}, line {number}: not numbers: {line.strip()!r}") from None
+            raise SequenceError(f"{path}, line {number}: not numbers: {line.strip()[:60]!r}") from None
         if len(values) == 4:
             rows.append(values)
         elif len(values) >= 6 and len(values) % 2 == 0:

@@ -27,7 +27,14 @@ class FrameSourceError(ValueError):
 
 
 def _error(path: Path, problem: str) -> FrameSourceError:
-    return FrameSourceError(f"{path}: {problem}")
+    """The error for ``problem`` with ``path``, on one line (library messages can span several)."""
+    problem = " ".join(problem.split())
+    return FrameSourceError(f"{path}: {problem if len(problem) <= 300 else problem[:299] + '…'}")
+
+
+def _av_problem(exc: av.FFmpegError) -> str:
+    """FFmpeg's words for ``exc``, without the error number and path PyAV adds."""
+    return (exc.strerror or str(exc)).rstrip(".").lower()
 
 
 class FrameSource(ABC):
@@ -135,8 +142,13 @@ class FolderSource(FrameSource):
         return frame
 
 
+#: A frame larger than this (bytes) is taken for a damaged file's misread size, not allocated.
+MAX_FRAME_BYTES = 2**34
+
+
 class TiffSource(FrameSource):
-    """The pages of the first series of a TIFF file, one (H, W) or (H, W, C) page per frame, read lazily."""
+    """The pages of the first series of a TIFF file, one (H, W) or (H, W, C) page per frame, read lazily.
+    A page of another shape or dtype than the first, or too large to be a frame, is a damaged file."""
 
     def __init__(self, path: str | os.PathLike) -> None:
         super().__init__(path)
@@ -152,10 +164,20 @@ class TiffSource(FrameSource):
 
     def _frame_pages(self) -> list:
         """The pages of series 0, after checking that each page is one frame; sets shape and dtype."""
-        if not self._tif.series or not self._tif.series[0].pages:
+        try:
+            series = self._tif.series[0] if self._tif.series else None
+            pages, page = (series.pages, series.keyframe) if series is not None else ([], None)
+        except (IndexError, KeyError, ValueError, OSError) as exc:  # tifffile's words for a damaged file
+            raise _error(self.path, f"cannot read TIFF, it is damaged or truncated ({exc})") from exc
+        if not pages or page is None:
             raise _error(self.path, "has no frames")
-        series = self._tif.series[0]
-        pages, page = series.pages, series.keyframe
+        shape = tuple(series.shape)
+        if len(shape) == len(page.shape) + 1 and shape[1:] == tuple(page.shape) and len(pages) < shape[0]:
+            raise _error(
+                self.path,
+                f"TIFF declares {series.shape[0]} frames but only {len(pages)} can be found: "
+                "the file is truncated or damaged",
+            )
         one_page_per_frame = tuple(series.shape) == (len(pages), *page.shape) or (
             len(pages) == 1 and tuple(series.shape) == tuple(page.shape)
         )
@@ -166,6 +188,8 @@ class TiffSource(FrameSource):
                 f"page per frame; pages have shape {page.shape} (axes {page.axes})",
             )
         self._shape, self._dtype = tuple(page.shape), page.dtype
+        if np.prod(self._shape, dtype=np.float64) * self._dtype.itemsize > MAX_FRAME_BYTES:
+            raise _error(self.path, f"pages of shape {self._shape} are too large for frames: the file is damaged")
         return pages
 
     def __len__(self) -> int:
@@ -173,9 +197,16 @@ class TiffSource(FrameSource):
 
     def _read(self, index: int) -> np.ndarray:
         try:
-            return self._pages[index].asarray()
-        except (OSError, ValueError) as exc:
-            raise _error(self.path, f"cannot read page {index} ({exc})") from exc
+            frame = self._pages[index].asarray()
+        except (OSError, ValueError, MemoryError) as exc:
+            raise _error(self.path, f"cannot read page {index} ({type(exc).__name__}: {exc})") from exc
+        if frame.shape != self._shape or frame.dtype != self._dtype:
+            raise _error(
+                self.path,
+                f"page {index} has shape {frame.shape} and dtype {frame.dtype}, but the first page has shape "
+                f"{self._shape} and dtype {self._dtype}: the file is damaged",
+            )
+        return frame
 
     def close(self) -> None:
         self._tif.close()
@@ -210,11 +241,14 @@ class _VideoCursor:
     marked unseekable and the cursor falls back to decoding from the start.
     """
 
-    def __init__(self, path: Path, timeline: Callable[[], _Timeline]) -> None:
+    def __init__(
+        self, path: Path, timeline: Callable[[], _Timeline], size: tuple[int, int], turns: int
+    ) -> None:
         self._path = path
         self._timeline = timeline
+        self._height, self._width = size
+        self._turns = turns
         self._container: av.container.InputContainer | None = None
-        self._rewind()
 
     def _rewind(self) -> None:
         self.close()
@@ -251,18 +285,27 @@ class _VideoCursor:
                 return None
             self._next = position + 1
             if position == index:
-                return frame.to_ndarray(format="rgb24")
+                return self._pixels(frame)
         return None
+
+    def _pixels(self, frame: av.VideoFrame) -> np.ndarray:
+        """RGB pixels the way players show them: the stream's size (a frame of another size is scaled
+        to it) and its display rotation."""
+        rgb = frame.to_ndarray(format="rgb24", width=self._width, height=self._height)
+        return np.ascontiguousarray(np.rot90(rgb, self._turns)) if self._turns else rgb
 
     def read(self, index: int) -> np.ndarray:
         try:
+            if self._container is None:
+                self._rewind()
             frame = self._decode(index)
             if frame is None and self._by_pts:
                 self._timeline().seekable = False
                 self._rewind()
                 frame = self._decode(index)
         except av.FFmpegError as exc:
-            raise _error(self._path, f"cannot decode frame {index} ({exc})") from exc
+            problem = f"cannot decode frame {index} ({_av_problem(exc)}): the file is damaged or truncated"
+            raise _error(self._path, problem) from exc
         if frame is None:
             raise _error(self._path, f"frame {index} could not be decoded (the stream ends before it)")
         return frame
@@ -274,7 +317,8 @@ class _VideoCursor:
 
 
 class VideoSource(FrameSource):
-    """Frames of the first video stream of a file, decoded with PyAV as RGB uint8 (H, W, 3).
+    """Frames of the first video stream of a file, decoded with PyAV as RGB uint8 (H, W, 3), turned as the
+    file's display rotation says (phone videos), as players show them.
 
     The frame count is the container's count (``stream.frames``) when it declares one; otherwise (e.g. mkv,
     webm) it is the number of video packets, counted once by demuxing the file without decoding, and cached.
@@ -290,12 +334,15 @@ class VideoSource(FrameSource):
                 if not container.streams.video:
                     raise _error(self.path, "has no video stream")
                 stream = container.streams.video[0]
+                first = next(container.decode(stream), None)
                 self._count = stream.frames or self._timeline.count
-                self._shape = (stream.codec_context.height, stream.codec_context.width, 3)
         except av.FFmpegError as exc:
-            raise _error(self.path, f"cannot open video ({exc})") from exc
-        if not self._count:
+            raise _error(self.path, f"cannot open video ({_av_problem(exc)})") from exc
+        if first is None or not self._count:
             raise _error(self.path, "has no frames")
+        self._size = (first.height, first.width)
+        self._turns = round(getattr(first, "rotation", 0) / 90) % 4
+        self._shape = (*(self._size[::-1] if self._turns % 2 else self._size), 3)
         self._dtype = np.dtype(np.uint8)
         self._cursor: _VideoCursor | None = None
         self._lock = threading.Lock()
@@ -310,13 +357,16 @@ class VideoSource(FrameSource):
     def _read(self, index: int) -> np.ndarray:
         with self._lock:
             if self._cursor is None:
-                self._cursor = _VideoCursor(self.path, lambda: self._timeline)
+                self._cursor = self._new_cursor()
             return self._cursor.read(index)
+
+    def _new_cursor(self) -> _VideoCursor:
+        return _VideoCursor(self.path, lambda: self._timeline, self._size, self._turns)
 
     def iter_frames(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
         """Like :meth:`FrameSource.iter_frames`, decoding in order with a decoder of its own."""
         indices = self._indices(start, stop)
-        cursor = _VideoCursor(self.path, lambda: self._timeline)
+        cursor = self._new_cursor()
         try:
             for i in indices:
                 yield i, cursor.read(i)
@@ -337,6 +387,8 @@ def open_frames(path: str | os.PathLike) -> FrameSource:
         raise _error(path, "no such file or directory")
     if path.is_dir():
         return FolderSource(path)
+    if path.stat().st_size == 0:
+        raise _error(path, "is empty (0 bytes)")
     suffix = path.suffix.lower()
     if suffix in TIFF_SUFFIXES:
         return TiffSource(path)

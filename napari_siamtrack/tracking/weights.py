@@ -44,6 +44,9 @@ ARCHITECTURE = "siamfc+/ciresnet22"
 SHIPPED_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "siamfc_ciresnet22.safetensors"
 
 _OFFICIAL_PREFIXES = {"features.features.": "backbone.", "connect_model.loc_adjust.": "head.adjust."}
+#: How torch checkpoints begin: a zip archive, or (the legacy format) a protocol-2 pickle of torch's
+#: magic number 0x1950a86a20f9469cfc6c.
+_TORCH_HEADS = (b"PK\x03\x04", b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19")
 
 
 class WeightsError(ValueError):
@@ -74,9 +77,12 @@ def load_weights(path: str | os.PathLike | None = None, trust_pickle: bool = Fal
     if not path.is_file():
         raise WeightsError(f"weights file not found: {path}")
     with path.open("rb") as fh:
-        head = fh.read(10)
+        head = fh.read(16)
     if len(head) > 9 and head[8:10] in (b'{"', b"{ "):
         return _load_safetensors(path)
+    if not head.startswith(_TORCH_HEADS):
+        what = "neither napari-siamtrack weights (.safetensors) nor a torch checkpoint" if head else "empty"
+        raise WeightsError(f"corrupt or unreadable weights file {path}: {what}")
     return _load_checkpoint(path, trust_pickle)
 
 
@@ -193,7 +199,8 @@ def _load_untrusted(path: Path) -> Any:
 
 
 def _unreadable(path: Path, exc: Exception) -> WeightsError:
-    return WeightsError(f"corrupt or unreadable weights file {path} ({type(exc).__name__}: {exc})")
+    problem = " ".join(f"{type(exc).__name__}: {exc}".split())  # one line; torch's messages span several
+    return WeightsError(f"corrupt or unreadable weights file {path} ({problem[:300]})")
 
 
 def _fill_model(model: SiamFCPlus, tensors: Mapping[str, torch.Tensor], path: Path) -> None:

@@ -120,6 +120,12 @@ class BoxesLayer:
         self._set_features(pd.concat([kept, features_frame(taken, confidence={})], ignore_index=True))
         return len(taken)
 
+    def set_shapes(self, data: list, shape_types: list[str], features: pd.DataFrame) -> None:
+        """Replace every shape and its features (an undo of a propagation)."""
+        with self._quiet():
+            self.layer.data = (list(data), list(shape_types))
+        self._set_features(features)
+
     def set_keyframe(self, indices, keyframe: bool) -> None:
         """Make the boxes at ``indices`` keyframes, or hand them back to the tracker (``keyframe=False``:
         the next propagation may replace them)."""

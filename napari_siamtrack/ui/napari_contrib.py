@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from ..io.box_csv import REQUIRED, read_csv, write_csv
+from ..io.box_csv import read_csv, write_csv
 from ..io.sources import VIDEO_SUFFIXES
 
 
@@ -32,16 +32,17 @@ def read_video(path) -> list[tuple]:
 
 
 def get_boxes_reader(path):
-    """napari reader hook: a box CSV (see :mod:`napari_siamtrack.io.box_csv`) as a boxes layer. Any other
-    CSV is left to other readers."""
+    """napari reader hook: a box CSV (see :mod:`napari_siamtrack.io.box_csv`) as a boxes layer. A CSV
+    whose header names ``track_id`` is taken to be one, so that a damaged file gets a message saying
+    what is wrong with it; any other CSV is left to other readers."""
     if not isinstance(path, (str, Path)) or not str(path).lower().endswith(".csv"):
         return None
     try:
         with open(path, encoding="utf-8-sig") as file:
-            header = [name.strip() for name in file.readline().strip().split(",")]
+            header = [name.strip() for name in file.readline(4096).strip().split(",")]
     except (OSError, UnicodeDecodeError):
         return None
-    return read_boxes_csv if set(REQUIRED) <= set(header) else None
+    return read_boxes_csv if "track_id" in header else None  # a damaged boxes file is named, not skipped
 
 
 def read_boxes_csv(path) -> list[tuple]:

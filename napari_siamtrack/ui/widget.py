@@ -1,10 +1,12 @@
 """The Propagate dock widget: choose a video and a boxes layer, label tracks, propagate, review, export.
 
 Propagation runs in a napari ``thread_worker`` that yields one tracked frame at a time; the boxes are
-merged into the layer in batches (at most every :data:`MERGE_INTERVAL` seconds). Cancel stops at the
-next frame and keeps every box tracked so far. A target the tracker loses is not stopped on: its boxes
+merged into the layer in batches (at most every :data:`MERGE_INTERVAL` seconds, less often when merging
+into a large layer takes long). Cancel stops at the next frame and keeps every box tracked so far; "Undo
+last propagation" takes a run back. A target the tracker loses is not stopped on: its boxes
 keep coming with low confidence, drawn in the "uncertain" colour; "Next uncertain" jumps from run to run
-of them, and the track timeline (docked under the canvas) shows where they are.
+of them, and the track timeline (docked under the canvas) shows where they are. The boxes layer is
+saved as it changes (:mod:`.autosave`).
 """
 
 from __future__ import annotations
@@ -18,14 +20,20 @@ from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info, show_warning
 
 from ..annotation.propagation import PropagationError, PropagationRequest, plan, propagate, total_frames
+from ..io.box_csv import BoxRow
+from .autosave import AutoSave
 from .boxes_layer import BoxesLayer
 from .export_controls import ExportControls
 from .label_controls import LabelControls
 from .layer_boxes import layer_kwargs
 from .review_controls import ReviewControls
+from .run_undo import RunUndo
 
 #: Seconds between two merges of tracker output into the layer while a propagation runs.
 MERGE_INTERVAL = 0.3
+#: The next merge waits at least this many times as long as the last one took, so that merges into a
+#: layer of many thousand boxes (napari's cost grows with the layer) leave the viewer responsive.
+MERGE_BACKOFF = 4.0
 
 
 def shipped_tracker():
@@ -47,11 +55,13 @@ class PropagateWidget(ReviewControls, ExportControls, Container):
         self._bindings: dict[int, BoxesLayer] = {}
         self._pending: list = []
         self._pending_gaps: list = []
-        self._last_merge = 0.0
+        self._last_merge = self._merge_cost = 0.0
         self._started = 0.0
         self._run_layer: Shapes | None = None
         self._run_image: Image | None = None
         self._done = self._total = 0
+        self.runs = RunUndo()
+        self.autosave = AutoSave(self._add_layer)
 
         self.image = ComboBox(label="Video", choices=self._choices(Image), nullable=True)
         self.boxes = ComboBox(label="Boxes", choices=self._choices(Shapes), nullable=True)
@@ -76,13 +86,14 @@ class PropagateWidget(ReviewControls, ExportControls, Container):
         )
         self.propagate_button = PushButton(text="Propagate")
         self.cancel_button = PushButton(text="Cancel", enabled=False)
+        self.undo_button = PushButton(text="Undo last propagation", enabled=False)
         self.progress = ProgressBar(label="Progress", min=0, max=1, value=0)
         self.status = Label(label="", value="Draw a box, then Propagate.")
         self.extend(
             [
-                self.image, self.boxes, self.new_layer, *self.labels.widgets, self.direction, self.until,
-                self.until_frame, self.start_from, self.full, self.propagate_button, self.cancel_button,
-                self.progress, self.status,
+                self.image, self.boxes, self.new_layer, *self.autosave.widgets, *self.labels.widgets,
+                self.direction, self.until, self.until_frame, self.start_from, self.full,
+                self.propagate_button, self.cancel_button, self.undo_button, self.progress, self.status,
             ]
         )  # fmt: skip
         self.extend(self._build_review() + self._build_export())
@@ -93,6 +104,7 @@ class PropagateWidget(ReviewControls, ExportControls, Container):
         self.start_from.changed.connect(lambda value: setattr(self.full, "visible", value == "all"))
         self.propagate_button.changed.connect(self.propagate)
         self.cancel_button.changed.connect(self.cancel)
+        self.undo_button.changed.connect(self.undo_propagation)
         self.boxes.changed.connect(self._bind)
         self.boxes.changed.connect(self.labels.bind)
         self.image.changed.connect(self._on_image)
@@ -168,9 +180,10 @@ class PropagateWidget(ReviewControls, ExportControls, Container):
             )
 
     def _on_image(self, image) -> None:
-        """Frame N can be any frame of the chosen video."""
+        """Frame N can be any frame of the chosen video; the chosen boxes are saved for it."""
         if image is not None and image.data.shape[0] > 0:
             self.until_frame.max = image.data.shape[0] - 1
+        self.autosave.pair(image, self.boxes.value)
 
     def binding(self, layer: Shapes | None = None) -> BoxesLayer:
         """The :class:`BoxesLayer` of ``layer`` (default: the chosen boxes layer)."""
@@ -191,20 +204,29 @@ class PropagateWidget(ReviewControls, ExportControls, Container):
                 self.binding(layer)
             except ValueError as exc:
                 self.warn(str(exc))
+            else:
+                self.autosave.pair(self.image.value, layer)
+        self._set_running(self.worker is not None)
         self.refresh_timeline()
 
     def add_boxes_layer(self) -> Shapes:
         """Add an empty boxes layer over the chosen video, choose it, and switch to drawing rectangles."""
-        kwargs = layer_kwargs([], name="boxes", threshold=self.threshold.value)
-        image = self.image.value
-        if image is not None and image.ndim == 3:
-            kwargs["scale"] = image.scale
-        layer = self.viewer.add_shapes(**kwargs)
-        self.boxes.value = layer
+        layer = self._add_layer([], "boxes")
         layer.mode = "add_rectangle"
         return layer
 
+    def _add_layer(self, rows: list[BoxRow], name: str) -> Shapes:
+        """Add a layer of ``rows`` over the chosen video, and choose it."""
+        kwargs = layer_kwargs(rows, name=name, threshold=self.threshold.value)
+        image = self.image.value
+        if image is not None and image.ndim == 3:
+            kwargs["scale"] = image.scale
+        self.boxes.value = self.viewer.add_shapes(**kwargs)
+        return self.boxes.value  # the layer itself, not the viewer proxy's wrapper of it
+
     def _on_layer_removed(self, event) -> None:
+        self.autosave.release(event.value)
+        self.runs.forget(event.value)
         binding = self._bindings.pop(id(event.value), None)
         if binding is not None:
             binding.close()
@@ -231,6 +253,7 @@ class PropagateWidget(ReviewControls, ExportControls, Container):
             self.error(str(exc))
             return None
         total = total_frames(segments)
+        self.runs.record(binding.layer, segments)
         self._done, self._total = 0, total
         self.worker = create_worker(
             self._track, frames, segments, _progress={"total": total, "desc": "Propagating boxes"}
@@ -242,6 +265,7 @@ class PropagateWidget(ReviewControls, ExportControls, Container):
         self.status.value = f"Loading the tracker for {total} frames…"
         self.worker.yielded.connect(self._on_progress)
         self.worker.finished.connect(self._on_finished)
+        self.worker.returned.connect(self._on_returned)
         self.worker.errored.connect(lambda exc: self.error(f"propagation failed: {exc}"))
         self._set_running(True)
         self.worker.start()
@@ -288,8 +312,17 @@ class PropagateWidget(ReviewControls, ExportControls, Container):
         return frames, binding, segments
 
     def _track(self, frames, segments):
-        """Runs in the worker thread: yields :class:`~napari_siamtrack.annotation.propagation.Progress` per frame."""
-        yield from propagate(self.tracker_factory(), frames, segments)
+        """Runs in the worker thread: yields a :class:`~napari_siamtrack.annotation.propagation.Progress`
+        per frame; returns what stopped it early (a bad weights file, a frame that cannot be decoded)."""
+        try:
+            yield from propagate(self.tracker_factory(), frames, segments)
+        except ValueError as exc:  # the package's errors for bad input: one line, not a traceback
+            return str(exc)
+        return None
+
+    def _on_returned(self, problem: str | None) -> None:
+        if problem:
+            self.error(f"propagation failed: {problem}")
 
     def _on_progress(self, progress) -> None:
         self._pending.extend(progress.rows)
@@ -297,17 +330,19 @@ class PropagateWidget(ReviewControls, ExportControls, Container):
         self._done = progress.done
         fps = progress.done / max(time.monotonic() - self._started, 1e-9)
         self._show(progress.done, f"{progress.done}/{progress.total} frames · {fps:.1f} fps")
-        if time.monotonic() - self._last_merge >= MERGE_INTERVAL:
+        if time.monotonic() - self._last_merge >= max(MERGE_INTERVAL, MERGE_BACKOFF * self._merge_cost):
             self._merge_pending()
 
     def _merge_pending(self) -> None:
         rows, self._pending = self._pending, []
         gaps, self._pending_gaps = self._pending_gaps, []
+        started = time.monotonic()
         if self._run_layer is not None and self._run_layer in self.viewer.layers:
             binding = self.binding(self._run_layer)
             binding.merge(rows)
             binding.filled.record(gaps)
         self._last_merge = time.monotonic()
+        self._merge_cost = self._last_merge - started
 
     def _on_finished(self) -> None:
         self._merge_pending()
@@ -333,3 +368,20 @@ class PropagateWidget(ReviewControls, ExportControls, Container):
     def _set_running(self, running: bool) -> None:
         self.propagate_button.enabled = not running
         self.cancel_button.enabled = running
+        self.undo_button.enabled = not running and self.runs.can_undo(self.boxes.value)
+
+    def undo_propagation(self) -> None:
+        """Put the chosen boxes layer back as it was before its last propagation."""
+        if self.worker is not None:
+            self.inform("a propagation is running: Cancel it first")
+            return
+        try:
+            removed = self.runs.undo(self.binding())
+        except PropagationError as exc:
+            self.error(str(exc))
+            return
+        if removed is None:
+            self.inform("no propagation to undo on this layer")
+        else:
+            self.status.value = f"Undone: {removed} tracked boxes taken out, the earlier ones put back"
+        self._set_running(False)

@@ -1,0 +1,166 @@
+"""A long session: one box propagated through a long video by the Propagate widget, in a real napari
+viewer (a display is needed; ``xvfb-run -a`` gives one), with autosave on.
+
+Writes the test video (H.264, the sample's cat moving over a photograph, scaled up) into ``--workdir``
+unless it is already there, opens it with the plugin's reader, draws the sample's box on frame 0 and
+propagates it to the last frame with the shipped tracker. Meanwhile a Qt timer firing every 10 ms
+measures how long the event loop goes without running it (its longest stall), and samples the
+process's resident memory. Prints, per tenth of the run, the peak memory so far and its ratio to the
+peak at ``--baseline`` frames, and the longest stall in that stretch, with the CPU time the GUI thread
+spent in its longest busy gap (on a machine busy with other work a stall also holds the time spent
+waiting for a core; the CPU time does not). The first row, frame 1, is the start: torch and the
+weights load in the worker thread, and loading torch's libraries holds Python's interpreter lock.
+
+    xvfb-run -a -s "-screen 0 1920x1080x24" python benchmarks/soak.py --threads 2   # 10,000 frames, 1080p
+    xvfb-run -a python benchmarks/soak.py --frames 300 --width 640 --height 360     # a quick check
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from napari_siamtrack.io.sample import make_sample
+
+#: The sample is rendered at a quarter of the size and scaled up 4x (rendering at full size is slow).
+_FACTOR = 4
+TICK_MS = 10
+
+
+def write_video(path: Path, n_frames: int, width: int, height: int) -> np.ndarray:
+    """Write the test video frame by frame (never all in memory); return the box on frame 0."""
+    import av
+
+    loop = make_sample(n_frames=60, height=height // _FACTOR, width=width // _FACTOR)
+    if not path.is_file():
+        tmp = path.with_suffix(".tmp.mp4")
+        with av.open(str(tmp), "w") as container:
+            stream = container.add_stream("libx264", rate=30, options={"preset": "ultrafast", "crf": "23"})
+            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            for i in range(n_frames):
+                big = np.repeat(np.repeat(loop.frames[i % len(loop.frames)], _FACTOR, 0), _FACTOR, 1)
+                for packet in stream.encode(av.VideoFrame.from_ndarray(big, format="rgb24")):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+        tmp.replace(path)
+    return loop.boxes[0] * _FACTOR
+
+
+class Probe:
+    """Ticks every 10 ms on the GUI thread: the longest gap between ticks, the most CPU time the GUI
+    thread spent between two ticks, and the peak memory."""
+
+    def __init__(self) -> None:
+        import psutil
+        from qtpy.QtCore import Qt, QTimer
+
+        self.process = psutil.Process()
+        self.peak = self.process.memory_info().rss
+        self.stall = self.busy = 0.0
+        self.last, self.last_cpu = time.perf_counter(), time.thread_time()
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self.tick)
+        self.timer.start()
+
+    def tick(self) -> None:
+        now, cpu = time.perf_counter(), time.thread_time()
+        self.stall = max(self.stall, now - self.last - TICK_MS / 1000)
+        self.busy = max(self.busy, cpu - self.last_cpu)
+        self.last, self.last_cpu = now, cpu
+        self.peak = max(self.peak, self.process.memory_info().rss)
+
+    def stretch(self) -> tuple[float, float]:
+        """The longest stall and the longest busy gap since the last call, in seconds; starts a new
+        stretch."""
+        self.tick()
+        stall, busy, self.stall, self.busy = self.stall, self.busy, 0.0, 0.0
+        return stall, busy
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=10_000)
+    parser.add_argument("--width", type=int, default=1920)
+    parser.add_argument("--height", type=int, default=1080)
+    parser.add_argument(
+        "--baseline", type=int,
+        help="frames tracked at the baseline peak (default: 1,000, or a tenth of a shorter run)",
+    )
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--workdir", type=Path, default=Path("siamtrack-soak"))
+    args = parser.parse_args()
+    if args.threads:
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("NAPARI_SIAMTRACK_RECOVERY_DIR", str(args.workdir / "recovery"))
+    video = args.workdir / f"cat_{args.width}x{args.height}_{args.frames}.mp4"
+    started = time.perf_counter()
+    x, y, w, h = write_video(video, args.frames, args.width, args.height)
+    print(f"video {video} ready in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+    import napari
+    from qtpy.QtCore import QTimer
+    from qtpy.QtWidgets import QApplication
+
+    viewer = napari.Viewer()
+    viewer.open(str(video), plugin="napari-siamtrack")
+    _, widget = viewer.window.add_plugin_dock_widget("napari-siamtrack", "Propagate boxes")
+    viewer.dims.set_current_step(0, 0)
+    layer = widget.add_boxes_layer()
+    layer.add_rectangles(np.array([[0, y, x], [0, y, x + w], [0, y + h, x + w], [0, y + h, x]], float))
+    for _ in range(20):  # let napari settle before measuring
+        QApplication.processEvents()
+        time.sleep(0.05)
+
+    total = args.frames - 1
+    args.baseline = args.baseline or max(1, min(1000, round(total / 10)))
+    marks = sorted({1, args.baseline, *(round(total * k / 10) for k in range(1, 11))})
+    rows, probe = [], Probe()
+    run_started = time.perf_counter()
+    widget.propagate()
+
+    def check() -> None:
+        while marks and widget.progress.value >= marks[0]:
+            rows.append((marks.pop(0), probe.peak, *probe.stretch(), time.perf_counter() - run_started))
+        if widget.worker is None:
+            done = widget.progress.value
+            if not rows or rows[-1][0] != done:  # stopped early
+                rows.append((done, probe.peak, *probe.stretch(), time.perf_counter() - run_started))
+            QApplication.quit()
+
+    poll = QTimer()
+    poll.timeout.connect(check)
+    poll.start(50)
+    napari.run()
+    poll.stop()
+    probe.timer.stop()
+
+    baseline = next(peak for done, peak, *_ in rows if done >= args.baseline)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"\nSoak: {total:,} frames of {args.width}x{args.height} H.264 propagated by the widget in a real "
+          f"viewer, autosave on, {args.threads or 'default'} torch threads, {os.cpu_count()} cores, "
+          f"load average {load:.1f} at the end")
+    print("| frames tracked | peak RSS (MiB) | vs frame " f"{args.baseline:,} | longest stall (ms) | "
+          "GUI-thread CPU in the busiest gap (ms) | frames/s so far |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for done, peak, stall, busy, seconds in rows:
+        print(f"| {done:,} | {peak / 2**20:.0f} | {peak / baseline:.3f} | {stall * 1000:.0f} | "
+              f"{busy * 1000:.0f} | {done / seconds:.1f} |")
+    worst = max(row[2] for row in rows[1:])
+    busiest = max(row[3] for row in rows[1:])
+    print(f"peak at the end / at frame {args.baseline:,}: {rows[-1][1] / baseline:.3f} (bar: at most 1.10); "
+          f"after the start, the longest stall of the event loop: {worst * 1000:.0f} ms, the most GUI-thread "
+          f"CPU between two ticks: {busiest * 1000:.0f} ms (bar: under 200 ms); at the start: "
+          f"{rows[0][2] * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
