@@ -41,3 +41,18 @@ class StepTracker:
 
     def select_targets(self, indices) -> None:
         self.boxes = self.boxes[list(indices)]
+
+
+class LearningStepTracker(StepTracker):
+    """A :class:`StepTracker` that, like the tracker with its target model on, takes examples in ``init``;
+    ``examples`` records them per init as (frame index, box) lists per target."""
+
+    learns_from_examples = True
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.examples: list[list[list[tuple[int, tuple]]]] = []
+
+    def init(self, frame, boxes, examples=None) -> None:
+        super().init(frame, boxes)
+        self.examples.append([[(int(image.flat[0]), tuple(box)) for image, box in pairs] for pairs in examples])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from doubles import StepTracker, numbered_frames
+from doubles import LearningStepTracker, StepTracker, numbered_frames
 
 from napari_siamtrack.annotation.propagation import (
+    MAX_EXAMPLES,
     PropagationError,
     PropagationRequest,
     Segment,
@@ -224,3 +225,43 @@ def test_stopping_early_keeps_what_was_yielded():
     steps.close()
     assert [s.rows[0].frame for s in first] == [1, 2]
     assert np.isfinite([s.rows[0].x for s in first]).all()
+
+
+# --- what the tracker learns from, and absent spans ----------------------------------------------
+
+
+def absent(frame, track=1, x=10.0):
+    return BoxRow(frame, track, x, 5.0, 8.0, 6.0, 1.0, "manual", True, outside=True)
+
+
+def test_segments_carry_the_tracks_other_visible_keyframes_nearest_first():
+    table = TrackTable([key(0), key(10, x=20.0), absent(14), key(20, x=30.0), key(5, track=2)])
+    segments = {(s.track_id, s.start): s for s in plan(table, PropagationRequest(0, start_from="all"), 30)}
+    assert segments[(1, 0)].examples == ((10, (20.0, 5.0, 8.0, 6.0)), (20, (30.0, 5.0, 8.0, 6.0)))
+    assert segments[(1, 10)].examples == ((0, (10.0, 5.0, 8.0, 6.0)), (20, (30.0, 5.0, 8.0, 6.0)))
+    assert segments[(2, 5)].examples == ()
+    many = TrackTable([key(f) for f in range(0, 40, 2)])
+    (first,) = [s for s in plan(many, PropagationRequest(0, start_from="all"), 40) if s.start == 0]
+    assert [f for f, _ in first.examples] == list(range(2, 2 + 2 * MAX_EXAMPLES, 2))
+
+
+def test_no_segment_starts_from_an_absent_keyframe():
+    table = TrackTable([key(0), absent(5), key(12), absent(20)])
+    segments = plan(table, PropagationRequest(0, start_from="all", direction="both"), 30)
+    assert spans(segments) == [(1, 0, 4), (1, 12, 19)]
+    assert spans(plan(table, PropagationRequest(5, direction="both"), 30)) == [(1, 12, 19)]
+    assert plan(table, PropagationRequest(5, direction="both", until="next_keyframe"), 30) == []
+
+
+def test_a_learning_tracker_sees_each_segments_examples_with_their_frames():
+    table = TrackTable([key(0), key(6, x=40.0), key(0, track=2, x=30.0), key(3, track=2, x=33.0)])
+    segments = plan(table, PropagationRequest(0, until="next_keyframe"), 10)
+    tracker = LearningStepTracker()
+    rows = [row for progress in propagate(tracker, numbered_frames(10), segments) for row in progress.rows]
+    assert tracker.examples == [[[(6, (40.0, 5.0, 8.0, 6.0))], [(3, (33.0, 5.0, 8.0, 6.0))]]]
+    assert {(r.track_id, r.frame) for r in rows} == {(1, f) for f in range(1, 6)} | {(2, 1), (2, 2)}
+
+
+def test_a_tracker_that_does_not_learn_is_started_as_before():
+    tracker, _, _ = run(plan(TrackTable([key(0), key(6)]), PropagationRequest(0), 10), numbered_frames(10))
+    assert [start for start, _ in tracker.inits] == [0, 6]

@@ -438,3 +438,8 @@ def test_score_maps_are_upsampled_bicubically() -> None:
     a = _bicubic_matrix(17, 257)
     expected = torch.nn.functional.interpolate(maps, size=(257, 257), mode="bicubic", align_corners=True)
     torch.testing.assert_close(a @ maps @ a.T, expected, rtol=0, atol=1e-5)
+
+
+def test_the_shipped_settings_learn_from_examples_and_siamdws_do_not():
+    assert Tracker().learns_from_examples
+    assert not Tracker(config=TrackerConfig()).learns_from_examples

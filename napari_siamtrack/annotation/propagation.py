@@ -16,6 +16,11 @@ The rules, for each track:
   fills only the frames before the first keyframe, so no frame is tracked twice.
 - With ``until="frame"`` and ``direction="both"``, ``until_frame`` bounds the side it lies on; the
   other side runs to the end of the video.
+- An ``outside`` keyframe means the object is not visible from there until the track's next keyframe:
+  that span is never tracked into, the keyframe is never tracked from, nor learnt from.
+- A tracker that learns from examples (the online target model) starts each segment having seen the
+  track's other keyframes as well, up to :data:`MAX_EXAMPLES` of them, the nearest first: a correction
+  on one frame helps the frames before and after it.
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ START_FROM = ("frame", "all")
 
 #: Backward runs read a block of frames in file order, then walk it in reverse (videos decode forwards).
 _BACKWARD_BLOCK_BYTES = 64 * 2**20
+#: The most keyframes of a track, besides its start, that a segment's tracker learns from.
+MAX_EXAMPLES = 8
+
+Box = tuple[float, float, float, float]
 
 
 class PropagationError(ValueError):
@@ -72,9 +81,11 @@ class Segment:
     track_id: int
     start: int
     stop: int
-    box: tuple[float, float, float, float]
+    box: Box
     label: str = ""
     gap: GapKey | None = None  #: the key of the gap this segment fills whole, if it does
+    #: The track's other visible keyframes, as (frame, box), the nearest to ``start`` first.
+    examples: tuple[tuple[int, Box], ...] = ()
 
     @property
     def step(self) -> int:
@@ -145,8 +156,10 @@ def plan(
         for gap in track_gaps(table, track, n_frames):
             start_ahead = gap.before.frame if gap.before is not None else None
             start_behind = gap.after.frame if gap.after is not None else None
+            if gap.before is not None and gap.before.outside:
+                continue  # an absent span: the object is not visible until the next keyframe
             ahead = forward and start_ahead is not None and start_ahead < high
-            behind = backward and start_behind is not None and start_behind > low
+            behind = backward and start_behind is not None and start_behind > low and not gap.after.outside
             if request.start_from == "frame":
                 ahead = ahead and (start_ahead == f if nearest else start_ahead >= f)
                 behind = behind and (start_behind == f if nearest else start_behind <= f)
@@ -155,21 +168,34 @@ def plan(
             else:  # between two keyframes, forward unless going backward only
                 behind = behind and not ahead
             if ahead:
-                segments.append(_fill(gap, +1, high))
+                segments.append(_fill(gap, +1, high, table))
             if behind:
-                segments.append(_fill(gap, -1, low))
+                segments.append(_fill(gap, -1, low, table))
     if frame_size is not None:
         _check_inside(segments, frame_size)
     return segments
 
 
-def _fill(gap: Gap, step: int, limit: int) -> Segment:
+def _fill(gap: Gap, step: int, limit: int, table: TrackTable) -> Segment:
     """The segment filling ``gap`` from its keyframe before (``step=+1``) or after (``-1``), up to
     ``limit``; it carries the gap's key when it reaches the gap's end."""
     anchor, end = (gap.before, gap.last) if step > 0 else (gap.after, gap.first)
     stop = min(end, limit) if step > 0 else max(end, limit)
-    box = (anchor.x, anchor.y, anchor.w, anchor.h)
-    return Segment(gap.track_id, anchor.frame, stop, box, anchor.label, gap.key if stop == end else None)
+    return Segment(
+        gap.track_id, anchor.frame, stop, _box(anchor), anchor.label, gap.key if stop == end else None,
+        _examples(table, gap.track_id, anchor.frame),
+    )
+
+
+def _box(row: BoxRow) -> Box:
+    return (row.x, row.y, row.w, row.h)
+
+
+def _examples(table: TrackTable, track_id: int, start: int) -> tuple[tuple[int, Box], ...]:
+    """The visible keyframes of ``track_id`` other than the one on ``start``, nearest first."""
+    frames = sorted((f for f in table.keyframes(track_id) if f != start), key=lambda f: (abs(f - start), f))
+    rows = [table.get(track_id, f) for f in frames]
+    return tuple((row.frame, _box(row)) for row in rows if not row.outside)[:MAX_EXAMPLES]
 
 
 def _check_inside(segments: list[Segment], frame_size: tuple[int, int]) -> None:
@@ -198,7 +224,8 @@ def propagate(tracker, frames, segments: Sequence[Segment]) -> Iterator[Progress
     """Track every segment; yield one :class:`Progress` per tracked frame.
 
     ``tracker`` has ``init(frame, boxes)``, ``update(frame) -> (boxes, scores)`` and
-    ``select_targets(indices)`` (see :class:`~napari_siamtrack.tracking.tracker.Tracker`). ``frames`` is indexable
+    ``select_targets(indices)`` (see :class:`~napari_siamtrack.tracking.tracker.Tracker`); when its
+    ``learns_from_examples`` is true, ``init`` also gets each segment's ``examples`` with their frames. ``frames`` is indexable
     by frame number (a NumPy, dask or :class:`~napari_siamtrack.io.video_array.VideoArray` stack); when it has
     ``iter_frames(start, stop)`` that is used to read frames in order. Stopping the iteration stops the
     work at once; every row yielded so far is final.
@@ -210,7 +237,11 @@ def propagate(tracker, frames, segments: Sequence[Segment]) -> Iterator[Progress
         last = max(len(s) for s in run)
         reader = _read(frames, start, start + step * last, step)
         _, first = next(reader)
-        tracker.init(first, np.array([s.box for s in run], dtype=np.float64))
+        boxes = np.array([s.box for s in run], dtype=np.float64)
+        if getattr(tracker, "learns_from_examples", False) and any(s.examples for s in run):
+            tracker.init(first, boxes, examples=_example_views(frames, run))
+        else:
+            tracker.init(first, boxes)
         active = list(run)
         for index, frame in reader:
             boxes, scores = tracker.update(frame)
@@ -230,6 +261,12 @@ def propagate(tracker, frames, segments: Sequence[Segment]) -> Iterator[Progress
             if len(keep) < len(active) and keep:
                 tracker.select_targets(keep)
                 active = [active[i] for i in keep]
+
+
+def _example_views(frames, run: Sequence[Segment]) -> list[list[tuple[np.ndarray, Box]]]:
+    """Each segment's examples as (frame image, box) pairs; a frame shared by several is read once."""
+    images = {f: np.asarray(frames[f]) for f in sorted({f for s in run for f, _ in s.examples})}
+    return [[(images[f], box) for f, box in s.examples] for s in run]
 
 
 def _read(frames, first: int, last: int, step: int) -> Iterator[tuple[int, np.ndarray]]:

@@ -154,6 +154,11 @@ class Tracker:
             )
 
     @property
+    def learns_from_examples(self) -> bool:
+        """Whether :meth:`init` learns from ``examples`` (the online target model is on)."""
+        return self._filter is not None
+
+    @property
     def num_targets(self) -> int:
         return 0 if self._state is None else int(self._state.centres.shape[0])
 

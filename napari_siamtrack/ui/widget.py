@@ -308,7 +308,9 @@ class PropagateWidget(ReviewControls, ExportControls, Container):
                 "(tick 'also re-track unchanged gaps' to track every gap again)"
             )
         if not segments:
-            raise PropagationError("nothing to track: every frame in that range already has a keyframe")
+            raise PropagationError(
+                "nothing to track: every frame in that range has a keyframe or is marked absent (outside)"
+            )
         return frames, binding, segments
 
     def _track(self, frames, segments):
