@@ -56,3 +56,11 @@ class LearningStepTracker(StepTracker):
     def init(self, frame, boxes, examples=None) -> None:
         super().init(frame, boxes)
         self.examples.append([[(int(image.flat[0]), tuple(box)) for image, box in pairs] for pairs in examples])
+
+
+class RunScoreTracker(StepTracker):
+    """A :class:`StepTracker` whose score is ``score(index, start)``: it may depend on the frame the run
+    started on, e.g. fall with the distance from the keyframe."""
+
+    def __init__(self, score, dx: float = 1.0) -> None:
+        super().__init__(dx, score=lambda index: score(index, self.start))

@@ -5,11 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from napari_siamtrack.bench.effort import assisted_effort, interpolation_effort
+from napari_siamtrack.bench.effort import Effort, assisted_effort, interpolation_effort
 from napari_siamtrack.bench.ope import one_pass, precision_curve, success_curve
 from napari_siamtrack.bench.report import save_plots, tables, write_json
 from napari_siamtrack.bench.suite import run_suite
 from napari_siamtrack.bench.trackers import OpenCVTracker, opencv_available
+from napari_siamtrack.bench.workflow import keyframe_workflow_effort
 from napari_siamtrack.io.sequences import load_sequence
 
 
@@ -129,17 +130,75 @@ def test_assisted_effort_redraws_where_the_tracker_fails_and_restarts_there():
 def test_suite_report_tables_json_and_plots(tmp_path, sequence_folder):
     seq = load_sequence(sequence_folder)
     perfect = Replay(seq.boxes, name="perfect")
-    report = run_suite([seq], [perfect], effort_trackers=("perfect",), log=lambda *_: None)
+    report = run_suite([seq], [perfect], effort_trackers=("perfect",), log=lambda *_: None,
+                       workflow=Drift(seq.boxes))
     summary = report["trackers"]["perfect"]
     assert summary["auc"] == pytest.approx(20 / 21) and summary["precision"] == 1.0
     assert report["effort"]["0.5"]["perfect"]["boxes"] == 1
     assert report["effort"]["0.7"]["interpolation"]["frames"] == len(seq)
+    assert report["effort"]["0.7"]["keyframe workflow"] == {
+        "per_100_frames": 5.0, "boxes": 1, "frames": 20, "sequences": {"Square": {"boxes": 1, "frames": 20}}
+    }
     text = tables(report)
     assert "perfect" in text and "perfect-assisted" in text and "interpolation" in text
+    assert "\nkeyframe workflow " in text
     write_json(report, tmp_path / "r" / "report.json")
     assert json.loads((tmp_path / "r" / "report.json").read_text())["sequences"] == [seq.name]
     for png in save_plots(report, tmp_path / "r"):
         assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+class Drift:
+    """A multi-target tracker that knows the ground truth (the frame's first pixel is its index) and drifts
+    ``drift`` px to the right per frame away from the frame its run started on."""
+
+    def __init__(self, truth, drift=0.0):
+        self.truth, self.drift, self.updates = np.asarray(truth, float), drift, []
+
+    def init(self, frame, boxes):
+        self.start, self.n = int(frame[0, 0, 0]), len(boxes)
+
+    def update(self, frame):
+        i = int(frame[0, 0, 0])
+        self.updates.append(i)
+        box = self.truth[i] + [self.drift * abs(i - self.start), 0, 0, 0]
+        return np.repeat(box[None], self.n, axis=0), np.full(self.n, 0.9)
+
+    def select_targets(self, indices):
+        self.n = len(indices)
+
+
+def test_keyframe_workflow_with_a_perfect_tracker_draws_one_box():
+    truth = linear_truth(30)
+    truth[[0, 1, 12]] = np.nan  # not annotated: not counted, never a keyframe
+    tracker = Drift(truth)
+    assert keyframe_workflow_effort(tracker, numbered_frames(30), truth, tau=0.7) == Effort(1, 27)
+    assert tracker.updates == list(range(3, 30))
+
+
+def test_keyframe_workflow_adds_the_worst_frame_and_retracks_only_the_gaps_next_to_it():
+    # 30 px boxes drifting 1 px a frame hold IoU >= 0.5 up to 10 frames from a keyframe. From frame 0 the
+    # worst frame is 30 (the first with IoU 0); then 15, between 0 and 30 (both ends); then all hold.
+    truth = linear_truth(40, start=(10.0, 10.0, 30.0, 30.0))
+    tracker = Drift(truth, drift=1.0)
+    assert keyframe_workflow_effort(tracker, numbered_frames(40), truth, tau=0.5) == Effort(3, 40)
+    first, second, third = 39, 2 * 29 + 9, 2 * 14 + 2 * 14  # 31-39 (after the last keyframe) only once
+    assert len(tracker.updates) == first + second + third
+
+
+def test_keyframe_workflow_stops_at_one_keyframe_per_five_frames_and_counts_the_rest():
+    truth = linear_truth(20)
+    effort = keyframe_workflow_effort(Drift(truth, drift=100.0), numbered_frames(20), truth, tau=0.5)
+    assert effort == Effort(20, 20)  # 4 keyframes, then the 16 frames still wrong
+
+
+def test_keyframe_workflow_with_the_shipped_tracker(sequence_folder):
+    from napari_siamtrack import Tracker
+
+    seq = load_sequence(sequence_folder)
+    frames = [seq.read(i) for i in range(len(seq))]
+    effort = keyframe_workflow_effort(Tracker(), frames, seq.boxes, tau=0.7)
+    assert effort.frames == 20 and 1 <= effort.boxes <= 20
 
 
 @pytest.mark.skipif(not opencv_available(), reason="OpenCV contrib is not installed")
@@ -185,6 +244,7 @@ def test_bench_command_writes_table_json_and_plots(tmp_path, sequence_folder, ca
     assert code == 0
     printed = capsys.readouterr().out
     assert "AUC/CSRT" in printed and "CSRT-assisted" in printed and "SiamFC+-assisted" in printed
+    assert "keyframe workflow" in printed
     report = json.loads((out / "report.json").read_text())
     assert set(report["trackers"]) == {"SiamFC+", "CSRT"}
     assert report["tracker"]["weights"] == str(weights)

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "napari_siamtrack"
 ALLOWED = {
     "io": set(),
     "tracking": {"io"},
-    "annotation": {"io", "tracking"},
+    "annotation": {"io", "tracking", "metrics"},
     "ui": {"io", "tracking", "annotation"},
     "training": {"io", "tracking"},
     "bench": {"io", "tracking", "annotation", "metrics"},

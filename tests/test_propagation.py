@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from doubles import LearningStepTracker, StepTracker, numbered_frames
+from doubles import LearningStepTracker, RunScoreTracker, StepTracker, numbered_frames
 
 from napari_siamtrack.annotation.propagation import (
+    DIRECTIONS,
     MAX_EXAMPLES,
     PropagationError,
     PropagationRequest,
@@ -83,14 +84,31 @@ def test_backward_mirrors_forward():
     assert spans(plan(table, PropagationRequest(9, "backward", "next_keyframe"), 12)) == [(1, 9, 7)]
 
 
-def test_both_directions_never_track_a_frame_twice():
+def test_both_directions_from_a_frame_never_track_a_frame_twice():
     table = TrackTable([key(3), key(8)])
     segments = plan(table, PropagationRequest(8, direction="both"), 12)
     assert spans(segments) == [(1, 3, 0), (1, 8, 4), (1, 8, 11)]
-    everything = plan(table, PropagationRequest(0, direction="both", start_from="all"), 12)
-    assert spans(everything) == [(1, 3, 0), (1, 3, 7), (1, 8, 11)]
-    filled = [f for s in everything for f in range(s.start + s.step, s.stop + s.step, s.step)]
+    filled = [f for s in segments for f in range(s.start + s.step, s.stop + s.step, s.step)]
     assert sorted(filled) == [f for f in range(12) if f not in (3, 8)]
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_every_keyframe_fills_gaps_between_keyframes_from_both_ends(direction):
+    table = TrackTable([key(3), key(8)])
+    segments = plan(table, PropagationRequest(0, direction=direction, start_from="all"), 12)
+    between = [(1, 3, 7), (1, 8, 4)]
+    outer = {"forward": [(1, 8, 11)], "backward": [(1, 3, 0)], "both": [(1, 3, 0), (1, 8, 11)]}[direction]
+    assert spans(segments) == sorted(between + outer)
+    assert [s.fuses for s in segments if (s.start, s.stop) == (8, 4)] == [True]
+    assert not any(s.fuses for s in segments if (s.start, s.stop) != (8, 4))
+
+
+def test_a_gap_cut_by_until_frame_or_ending_outside_has_one_end():
+    table = TrackTable([key(3), key(8), absent(10), key(12)])
+    cut = plan(table, PropagationRequest(0, until="frame", until_frame=6, start_from="all"), 14)
+    assert spans(cut) == [(1, 3, 6)] and not any(s.fuses for s in cut)
+    both = plan(table, PropagationRequest(0, start_from="all"), 14)
+    assert spans(both) == [(1, 3, 7), (1, 8, 4), (1, 8, 9), (1, 12, 13)]
 
 
 def test_until_frame_bounds_its_own_side_when_going_both_ways():
@@ -102,9 +120,9 @@ def test_until_frame_bounds_its_own_side_when_going_both_ways():
 def test_all_keyframes_covers_every_track():
     table = TrackTable([key(0, track=1), key(4, track=2), key(7, track=2)])
     segments = plan(table, PropagationRequest(0, start_from="all"), 10)
-    assert spans(segments) == [(1, 0, 9), (2, 4, 6), (2, 7, 9)]
+    assert spans(segments) == [(1, 0, 9), (2, 4, 6), (2, 7, 5), (2, 7, 9)]
     backward = plan(table, PropagationRequest(9, direction="backward", start_from="all"), 10)
-    assert spans(backward) == [(2, 4, 0), (2, 7, 5)]
+    assert spans(backward) == [(2, 4, 0), (2, 4, 6), (2, 7, 5)]
 
 
 def test_only_tracks_with_a_keyframe_on_the_frame_start_from_it():
@@ -208,7 +226,7 @@ def test_planned_propagation_fills_gaps_and_leaves_keyframes_alone():
     segments = plan(table, PropagationRequest(0, start_from="all"), 10)
     _, _, rows = run(segments, numbered_frames(10))
     taken = table.merge(rows)
-    assert sorted(r.frame for r in taken) == [1, 2, 3, 4, 6, 7, 8, 9]
+    assert sorted({r.frame for r in taken}) == [1, 2, 3, 4, 6, 7, 8, 9]
     assert table.get(1, 5).x == 40.0 and table.get(1, 6).x == 41.0 and table.get(1, 7).x == 42.0
 
 
@@ -265,3 +283,81 @@ def test_a_learning_tracker_sees_each_segments_examples_with_their_frames():
 def test_a_tracker_that_does_not_learn_is_started_as_before():
     tracker, _, _ = run(plan(TrackTable([key(0), key(6)]), PropagationRequest(0), 10), numbered_frames(10))
     assert [start for start, _ in tracker.inits] == [0, 6]
+
+
+# --- gaps filled from both ends -------------------------------------------------------------------
+
+
+def both_ends(tracker, keys=None, n_frames=11, direction="forward"):
+    """Plan from every keyframe (default: keyframes on 0 and 10) and run it; the table after merging,
+    the steps, and the segments."""
+    table = TrackTable(keys or [key(0), key(10)])
+    segments = plan(table, PropagationRequest(0, direction=direction, start_from="all"), n_frames)
+    steps = list(propagate(tracker, numbered_frames(n_frames), segments))
+    table.merge(row for step in steps for row in step.rows)
+    return table, steps, segments
+
+
+def test_a_gap_between_keyframes_is_tracked_forward_then_backward():
+    tracker = StepTracker(dx=0.0)
+    table, _, _ = both_ends(tracker)
+    assert [start for start, _ in tracker.inits] == [0, 10]
+    assert tracker.updates == list(range(1, 10)) + list(range(9, 0, -1))
+    assert table.get(1, 0) == key(0) and table.get(1, 10) == key(10)
+    assert all(table.get(1, f).score == 0.9 and table.get(1, f).x == 10.0 for f in range(1, 10))
+
+
+def test_each_frame_takes_the_run_that_weighs_more_there():
+    # The backward run scores 0.3, the forward one 0.9: weighed by distance, forward wins on frames 1-7
+    # (0.9 * (1 - d/10) > 0.3 * d/10), backward on 8-9. Boxes move 0.1 px a frame: they agree.
+    tracker = RunScoreTracker(lambda index, start: 0.9 if start == 0 else 0.3, dx=0.1)
+    table, _, _ = both_ends(tracker)
+    for f in range(1, 10):
+        row = table.get(1, f)
+        if f <= 7:
+            assert (row.x, row.score) == (pytest.approx(10 + 0.1 * f), 0.9), f
+        else:
+            assert (row.x, row.score) == (pytest.approx(10 + 0.1 * (10 - f)), 0.3), f
+
+
+def test_nearness_decides_between_equal_scores():
+    tracker = RunScoreTracker(lambda index, start: 1.0 - 0.05 * abs(index - start), dx=0.1)
+    table, _, _ = both_ends(tracker)
+    forward = [f for f in range(1, 10) if table.get(1, f).x == pytest.approx(10 + 0.1 * f)]
+    assert forward == [1, 2, 3, 4, 5]  # frame 5 is a tie: forward
+
+
+def test_where_the_runs_disagree_the_score_drops_so_review_finds_it():
+    from napari_siamtrack.metrics import iou
+
+    table, _, _ = both_ends(StepTracker(dx=1.0))  # 8 px wide boxes drift apart 2 px a frame
+    for f in range(1, 10):
+        row, overlap = table.get(1, f), float(iou((10 + f, 5, 8, 6), (20 - f, 5, 8, 6)))
+        assert row.x == (10 + f if f <= 5 else 20 - f)
+        assert row.score == pytest.approx(0.9 if overlap >= 0.5 else 0.9 * overlap), f
+    assert [f for f in range(1, 10) if table.get(1, f).score < 0.5] == [1, 2, 3, 7, 8, 9]
+
+
+def test_counts_and_filled_gaps_include_both_passes():
+    keys = (key(0), key(10), key(10, track=2, x=30.0))
+    _, steps, segments = both_ends(StepTracker(dx=0.0), keys, n_frames=11, direction="both")
+    assert total_frames(segments) == 9 + 10  # forward 1-9; backward 9-0 (track 2 reaches frame 0)
+    assert [(s.done, s.total) for s in steps] == [(i, 19) for i in range(1, 20)]
+    recorded = {k[0]: s.done for s in steps for k in s.filled}  # track -> the step that filled its gap
+    assert recorded == {1: 18, 2: 19}  # track 1's gap: when the backward pass reaches frame 1, not at 9
+    track2 = [row for s in steps for row in s.rows if row.track_id == 2]
+    assert [r.frame for r in track2] == list(range(9, -1, -1)) and {r.score for r in track2} == {0.9}
+
+
+def test_cancelling_during_the_backward_pass_keeps_every_box():
+    full, _, _ = both_ends(StepTracker(dx=1.0))
+    segments = plan(TrackTable([key(0), key(10)]), PropagationRequest(0, start_from="all"), 11)
+    steps = propagate(StepTracker(dx=1.0), numbered_frames(11), segments)
+    taken = [next(steps) for _ in range(12)]  # the forward pass, then frames 9, 8, 7 backward
+    steps.close()
+    table = TrackTable([key(0), key(10)])
+    table.merge(row for step in taken for row in step.rows)
+    assert [table.get(1, f) for f in (7, 8, 9)] == [full.get(1, f) for f in (7, 8, 9)]
+    assert all(table.get(1, f).x == 10 + f and table.get(1, f).score == 0.9 for f in range(1, 7))
+    assert table.get(1, 0) == key(0) and table.get(1, 10) == key(10)
+    assert not any(step.filled for step in taken)  # only half done: the next run tracks it again

@@ -125,7 +125,7 @@ def test_drawn_box_becomes_a_new_tracks_keyframe(setup, qtbot):
 def test_next_uncertain_jumps_from_run_to_run(setup, qtbot):
     dips = set(range(4, 9)) | set(range(14, 17))
     keys = [BoxRow(f, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True) for f in (0, 12)]
-    tracker = StepTracker(score=lambda f: 0.02 if f in dips else 0.97)
+    tracker = StepTracker(dx=0.0, score=lambda f: 0.02 if f in dips else 0.97)
     viewer, widget, _ = setup(n_frames=24, boxes=keys, tracker=tracker)
     widget.start_from.value = "all"
     run(widget, qtbot)
@@ -292,19 +292,19 @@ def test_every_keyframe_retracks_only_the_gaps_next_to_a_change(setup, qtbot, mo
     widget.start_from.value = "all"
     assert not widget.full.native.isHidden()
     run(widget, qtbot)
-    assert sorted(tracker.updates) == [f for f in range(30) if f not in (0, 20)]
+    assert sorted(tracker.updates) == sorted([*range(1, 20), *range(1, 20), *range(21, 30)])  # 1-19 twice
     tracker.updates.clear()
     (index,) = widget.binding().indices_on(25)
     move(widget.boxes.value, index, 1.0, 2.0)
     run(widget, qtbot)
-    assert sorted(tracker.updates) == [21, 22, 23, 24, 26, 27, 28, 29]  # frames 1-19 are left alone
+    assert sorted(tracker.updates) == [21, 21, 22, 22, 23, 23, 24, 24, 26, 27, 28, 29]  # 1-19 left alone
     errors = []
     monkeypatch.setattr("napari_siamtrack.ui.widget.show_error", errors.append)
     assert widget.propagate() is None and "no keyframe was added, moved or removed" in errors[0]
     tracker.updates.clear()
     widget.full.value = True
     run(widget, qtbot)
-    assert len(tracker.updates) == 27
+    assert len(tracker.updates) == 2 * 19 + 2 * 4 + 4
 
 
 def test_a_deleted_tracked_box_is_tracked_again(setup, qtbot):

@@ -12,8 +12,12 @@ The rules, for each track:
 - ``start_from="all"`` starts from every keyframe of every track, so each gap between keyframes is filled;
   a gap already filled since its keyframes last changed is left as it is, unless ``full``
   (:mod:`napari_siamtrack.annotation.gaps`).
-- ``direction="both"`` is forward plus backward; forward fills the gaps between keyframes, backward
-  fills only the frames before the first keyframe, so no frame is tracked twice.
+- From every keyframe, a gap between two visible keyframes (inside the requested range) is filled from
+  both ends, whatever the direction: forward from the keyframe before it, then backward from the one
+  after it, and each frame keeps the more reliable box of the two (:mod:`.fusion`). The direction
+  decides the gaps before the first and after the last keyframe, which have one end.
+- ``direction="both"`` is forward plus backward; from the current frame, forward fills the gaps between
+  keyframes and backward only the frames before the first keyframe, so no frame is tracked twice.
 - With ``until="frame"`` and ``direction="both"``, ``until_frame`` bounds the side it lies on; the
   other side runs to the end of the video.
 - An ``outside`` keyframe means the object is not visible from there until the track's next keyframe:
@@ -33,6 +37,7 @@ from itertools import groupby
 import numpy as np
 
 from ..io.box_csv import BoxRow
+from .fusion import fuse
 from .gaps import FilledGaps, Gap, GapKey, track_gaps
 from .track_table import TrackTable
 
@@ -86,6 +91,9 @@ class Segment:
     gap: GapKey | None = None  #: the key of the gap this segment fills whole, if it does
     #: The track's other visible keyframes, as (frame, box), the nearest to ``start`` first.
     examples: tuple[tuple[int, Box], ...] = ()
+    #: A backward pass over a gap the same propagation tracks forward first: its boxes are fused with
+    #: the forward ones (:func:`~.fusion.fuse`).
+    fuses: bool = False
 
     @property
     def step(self) -> int:
@@ -165,7 +173,10 @@ def plan(
                 behind = behind and (start_behind == f if nearest else start_behind <= f)
             elif filled is not None and not request.full and filled.is_current(table, gap):
                 continue
-            else:  # between two keyframes, forward unless going backward only
+            elif _two_ended(gap, low, high):
+                segments += [_fill(gap, +1, high, table), _fill(gap, -1, low, table, fuses=True)]
+                continue
+            else:  # before the first keyframe or after the last: one end
                 behind = behind and not ahead
             if ahead:
                 segments.append(_fill(gap, +1, high, table))
@@ -176,14 +187,22 @@ def plan(
     return segments
 
 
-def _fill(gap: Gap, step: int, limit: int, table: TrackTable) -> Segment:
+def _two_ended(gap: Gap, low: int, high: int) -> bool:
+    """Whether ``gap`` lies between two visible keyframes, both within ``low`` … ``high``."""
+    before, after = gap.before, gap.after
+    if before is None or after is None or after.outside:
+        return False
+    return low <= before.frame and after.frame <= high
+
+
+def _fill(gap: Gap, step: int, limit: int, table: TrackTable, fuses: bool = False) -> Segment:
     """The segment filling ``gap`` from its keyframe before (``step=+1``) or after (``-1``), up to
     ``limit``; it carries the gap's key when it reaches the gap's end."""
     anchor, end = (gap.before, gap.last) if step > 0 else (gap.after, gap.first)
     stop = min(end, limit) if step > 0 else max(end, limit)
     return Segment(
         gap.track_id, anchor.frame, stop, _box(anchor), anchor.label, gap.key if stop == end else None,
-        _examples(table, gap.track_id, anchor.frame),
+        _examples(table, gap.track_id, anchor.frame), fuses,
     )
 
 
@@ -228,10 +247,13 @@ def propagate(tracker, frames, segments: Sequence[Segment]) -> Iterator[Progress
     ``learns_from_examples`` is true, ``init`` also gets each segment's ``examples`` with their frames. ``frames`` is indexable
     by frame number (a NumPy, dask or :class:`~napari_siamtrack.io.video_array.VideoArray` stack); when it has
     ``iter_frames(start, stop)`` that is used to read frames in order. Stopping the iteration stops the
-    work at once; every row yielded so far is final.
+    work at once; every row yielded so far is final, or replaced later in the same propagation by the
+    fused box of a gap filled from both ends (forward runs come first, so the backward pass of such a
+    gap fuses its boxes with the forward ones kept here).
     """
     total, done = total_frames(segments), 0
     open_segments = Counter(s.gap for s in segments if s.gap is not None)
+    forward_rows: dict[GapKey, dict[int, BoxRow]] = {s.gap: {} for s in segments if s.fuses}
     for run in _runs(segments):
         start, step = run[0].start, run[0].step
         last = max(len(s) for s in run)
@@ -245,10 +267,11 @@ def propagate(tracker, frames, segments: Sequence[Segment]) -> Iterator[Progress
         active = list(run)
         for index, frame in reader:
             boxes, scores = tracker.update(frame)
-            rows = tuple(
-                BoxRow(index, s.track_id, *map(float, box), float(score), "tracked", False, label=s.label)
+            found = (
+                (s, BoxRow(index, s.track_id, *map(float, box), float(score), "tracked", False, label=s.label))
                 for s, box, score in zip(active, np.asarray(boxes), np.asarray(scores))
             )
+            rows = tuple(_kept(s, row, forward_rows) for s, row in found)
             done += 1
             filled = []
             for s in active:
@@ -261,6 +284,19 @@ def propagate(tracker, frames, segments: Sequence[Segment]) -> Iterator[Progress
             if len(keep) < len(active) and keep:
                 tracker.select_targets(keep)
                 active = [active[i] for i in keep]
+
+
+def _kept(segment: Segment, row: BoxRow, forward_rows: dict[GapKey, dict[int, BoxRow]]) -> BoxRow:
+    """``row`` as ``segment`` leaves it: kept for fusion when it is the forward pass of a gap filled from
+    both ends, fused with the kept forward row when it is the backward pass."""
+    rows = forward_rows.get(segment.gap)
+    if rows is None:
+        return row
+    if not segment.fuses:
+        rows[row.frame] = row
+        return row
+    forward = rows.pop(row.frame, None)
+    return row if forward is None else fuse(forward, row, segment.stop - 1, segment.start)
 
 
 def _example_views(frames, run: Sequence[Segment]) -> list[list[tuple[np.ndarray, Box]]]:

@@ -27,8 +27,8 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
         "when OpenCV contrib is installed; give the option with no name for none)",
     )
     bench.add_argument("--effort", action="store_true",
-                       help="also measure labelling effort (interpolation, and assisted by this tracker "
-                       "and by CSRT) at IoU 0.5 and 0.7")
+                       help="also measure labelling effort (interpolation, assisted by this tracker "
+                       "and by CSRT, and the keyframe workflow of the plugin) at IoU 0.5 and 0.7")
     bench.add_argument("--review", action="store_true",
                        help="also measure how well the review confidence finds wrong boxes (ROC AUC for "
                        "IoU >= 0.5, precision and recall of 'uncertain'); per-frame data in review.json")
@@ -66,7 +66,9 @@ def run(args: argparse.Namespace, make_tracker) -> int:
     trackers = [SiamTracker(tracker), *(OpenCVTracker(name) for name in baselines)]
     effort = tuple(t.name for t in trackers if t.name in ("SiamFC+", "CSRT")) if args.effort else ()
     records = [] if args.review else None
-    report = run_suite(sequences, trackers, effort_trackers=effort, review=records)
+    report = run_suite(
+        sequences, trackers, effort_trackers=effort, review=records, workflow=tracker if args.effort else None
+    )
     report["tracker"] = {
         "weights": str(args.weights) if args.weights else "shipped",
         "precision": tracker.precision,

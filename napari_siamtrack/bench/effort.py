@@ -7,6 +7,7 @@ exactly the ground truth whenever it draws.
   on every annotated frame in between.
 - ``assisted`` (a tracker fills the gaps): draw the first frame, track forward; at the first frame
   whose box has IoU < tau, redraw the ground truth there and restart the tracker from it.
+- the keyframe workflow (the plugin's propagation from every keyframe): :mod:`.workflow`.
 """
 
 from __future__ import annotations

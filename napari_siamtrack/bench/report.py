@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..io.atomic import atomic_path
 from .review import review_table
+from .workflow import NAME as WORKFLOW
 
 BASELINE = "CSRT"
 
@@ -28,7 +29,7 @@ def tables(report: dict) -> str:
     for tau, protocols in report.get("effort", {}).items():
         lines += ["", f"Effort at IoU >= {tau}: boxes drawn per 100 frames (mean over sequences; total)"]
         for name, e in protocols.items():
-            label = name if name == "interpolation" else f"{name}-assisted"
+            label = name if name in ("interpolation", WORKFLOW) else f"{name}-assisted"
             lines.append(f"{label:<22} {e['per_100_frames']:7.2f}   {e['boxes']:5d} of {e['frames']} frames")
     if "review" in report:
         lines += ["", review_table(report["review"])]

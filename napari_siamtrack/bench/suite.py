@@ -16,6 +16,8 @@ from .ope import (
     success_curve,
 )
 from .review import pass_record
+from .workflow import NAME as WORKFLOW
+from .workflow import keyframe_workflow_effort
 
 TAUS = (0.5, 0.7)
 
@@ -27,15 +29,17 @@ def run_suite(
     taus: tuple[float, ...] = TAUS,
     log=print,
     review: list | None = None,
+    workflow=None,
 ) -> dict:
     """``trackers``: :class:`~.trackers.BenchTracker` objects (the first is the one under test).
     ``effort_trackers``: names of those that also run the tracker-assisted effort protocol; when it is
-    empty, no effort is measured. ``review``, when given, receives the per-frame boxes and scores of the
-    first tracker's pass over each sequence (:func:`~.review.pass_record`)."""
+    empty, no effort is measured. ``workflow``, when given with them, is the multi-target tracker the
+    keyframe workflow annotator propagates with (:mod:`~.workflow`). ``review``, when given, receives
+    the per-frame boxes and scores of the first tracker's pass over each sequence
+    (:func:`~.review.pass_record`)."""
     per_sequence: dict[str, dict] = {t.name: {} for t in trackers}
-    effort: dict[str, dict] = {
-        f"{tau:g}": {name: {} for name in ("interpolation", *effort_trackers)} for tau in taus
-    }
+    protocols = ("interpolation", *effort_trackers, *((WORKFLOW,) if workflow is not None else ()))
+    effort: dict[str, dict] = {f"{tau:g}": {name: {} for name in protocols} for tau in taus}
     for seq in sequences:
         frames = [seq.read(i) for i in range(len(seq))]
         truth = seq.boxes
@@ -66,6 +70,9 @@ def run_suite(
                     if tracker.name in effort_trackers:
                         e = assisted_effort(tracker, frames, truth, tau)
                         effort[key][tracker.name][seq.name] = {"boxes": e.boxes, "frames": e.frames}
+                if workflow is not None:
+                    e = keyframe_workflow_effort(workflow, frames, truth, tau)
+                    effort[key][WORKFLOW][seq.name] = {"boxes": e.boxes, "frames": e.frames}
             log(f"{seq.name:<28} effort done")
     report = {
         "sequences": [s.name for s in sequences],

@@ -1,0 +1,71 @@
+"""The keyframe workflow annotator: labelling effort with the plugin's own propagation, as a person uses
+the Propagate widget, an oracle drawing exactly the ground truth.
+
+Draw a keyframe on the first annotated frame and propagate from every keyframe (gaps between keyframes
+from both ends, each run learning from the track's other keyframes); then, while some annotated frame's
+box has IoU < tau, draw a keyframe on the worst frame (lowest IoU) and propagate again, which re-tracks
+only the gaps next to it. Keyframes are capped at one per :data:`KEYFRAME_EVERY` annotated frames;
+frames still below tau then count as drawn, one box each.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..annotation.gaps import FilledGaps
+from ..annotation.propagation import PropagationRequest, plan, propagate
+from ..annotation.track_table import TrackTable
+from ..io.box_csv import BoxRow
+from ..metrics import iou
+from .effort import Effort
+
+#: The row's name in the report.
+NAME = "keyframe workflow"
+#: At most one keyframe per this many annotated frames.
+KEYFRAME_EVERY = 5
+_TRACK = 1
+
+
+class _Stack:
+    """A list of equally sized frames as the (T, H, W, …) stack propagation reads, without a copy."""
+
+    def __init__(self, frames: list[np.ndarray]) -> None:
+        self._frames = frames
+        self.shape, self.dtype = (len(frames), *frames[0].shape), frames[0].dtype
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        return self._frames[index]
+
+
+def keyframe_workflow_effort(
+    tracker, frames: list[np.ndarray], truth: np.ndarray, tau: float, keyframe_every: int = KEYFRAME_EVERY
+) -> Effort:
+    """Boxes drawn by the keyframe workflow; ``tracker`` is a multi-target tracker as
+    :func:`~napari_siamtrack.annotation.propagation.propagate` takes (the plugin's Tracker)."""
+    annotated = np.flatnonzero(np.isfinite(truth).all(axis=1))
+    stack, table, filled = _Stack(frames), TrackTable(), FilledGaps()
+    request = PropagationRequest(int(annotated[0]), start_from="all")
+    budget = max(1, math.ceil(len(annotated) / keyframe_every))
+    frame, drawn = int(annotated[0]), 0
+    while True:
+        table.merge([BoxRow(frame, _TRACK, *map(float, truth[frame]), 1.0, "manual", True)])
+        drawn += 1
+        for progress in propagate(tracker, stack, plan(table, request, len(frames), filled=filled)):
+            table.merge(progress.rows)
+            filled.record(progress.filled)
+        overlaps = _overlaps(table, truth, annotated)
+        failing = int((overlaps < tau).sum())
+        if not failing:
+            return Effort(drawn, len(annotated))
+        if drawn >= budget:
+            return Effort(drawn + failing, len(annotated))
+        frame = int(annotated[np.argmin(overlaps)])
+
+
+def _overlaps(table: TrackTable, truth: np.ndarray, annotated: np.ndarray) -> np.ndarray:
+    """IoU of the track's box with the ground truth on each annotated frame (0 where it has none)."""
+    rows = [table.get(_TRACK, int(f)) for f in annotated]
+    boxes = np.array([(r.x, r.y, r.w, r.h) if r is not None else (np.nan,) * 4 for r in rows])
+    return np.nan_to_num(iou(boxes, truth[annotated]), nan=0.0)
