@@ -81,6 +81,7 @@ def test_absent_from_here_makes_an_outside_keyframe_and_clears_the_span(window, 
     i = index_of(layer, 1, 4)
     assert np.allclose(layer.edge_color[i][:3], [int(COLOURS["absent"][k : k + 2], 16) / 255 for k in (1, 3, 5)])
     assert "absent" in str(layer.text.values[i])
+    assert widget.timeline.timeline.lanes[0].absent == ((4, 11),)  # drawn hatched on the timeline
     # propagating from every keyframe never tracks into the span
     widget.start_from.value, widget.full.value = "all", True
     viewer.dims.set_current_step(0, 0)

@@ -35,3 +35,10 @@ def mark_absent(table: TrackTable, track_id: int, frame: int) -> list[BoxRow]:
     span = range(frame, stop if stop is not None else rows[-1].frame + 1)
     gone = {r.frame for r in rows if r.frame in span and not is_protected(r)} | {frame}
     return [r for r in table if r.track_id != track_id or r.frame not in gone] + [absent]
+
+
+def absent_spans(table: TrackTable, track_id: int, n_frames: int) -> list[tuple[int, int]]:
+    """The (first, last) frames of each span where ``track_id`` is absent in a video of ``n_frames``."""
+    keys = table.keyframes(track_id)
+    stops = [*keys[1:], max(n_frames, keys[-1] + 1 if keys else 0)]
+    return [(k, stop - 1) for k, stop in zip(keys, stops) if table.get(track_id, k).outside]

@@ -37,11 +37,13 @@ class TrackControls:
             tooltip="The selected box's track (or the only one on this frame) is not visible from this "
             "frame until its next keyframe: an outside keyframe, never tracked into. Again: visible.",
         )
-        self.track_id = SpinBox(label="Track id", min=1, max=MAX_TRACK - 1, value=1)
+        self.track_id = SpinBox(min=1, max=MAX_TRACK - 1, value=1, tooltip="the track id 'Set' gives")
         self.set_id_button = PushButton(
             text="Set", tooltip="Move the selected boxes to this track, as its keyframes"
         )
-        id_row = Container(widgets=[self.track_id, self.set_id_button], layout="horizontal", label="Tracks")
+        id_row = Container(
+            widgets=[self.track_id, self.set_id_button], layout="horizontal", labels=False, label="Track id"
+        )
         id_row.margins = (0, 0, 0, 0)
         self.merge_button = PushButton(
             text="Merge selected tracks",
@@ -71,7 +73,7 @@ class TrackControls:
         self.delete_button.changed.connect(self.delete_tracked)
         self.interpolate_button.changed.connect(self.interpolate_gaps)
         return [
-            self.absent_button, Label(value="Tracks"), id_row, self.merge_button, self.split_button,
+            self.absent_button, Label(value="<b>Tracks</b>"), id_row, self.merge_button, self.split_button,
             self.delete_button, self.interpolate_scope, self.interpolate_button,
         ]  # fmt: skip
 
