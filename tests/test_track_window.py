@@ -73,7 +73,7 @@ def test_absent_from_here_makes_an_outside_keyframe_and_clears_the_span(window, 
     if how == "button":
         click_button(qtbot, widget.absent_button)
     else:
-        press(viewer, Qt.Key.Key_H)
+        press(viewer, Qt.Key.Key_O)
     rows = rows_of(widget)
     absent = rows[(1, 4)]
     assert absent.outside and absent.keyframe and absent.source == "manual" and absent.x == 14.0
@@ -90,7 +90,7 @@ def test_absent_from_here_makes_an_outside_keyframe_and_clears_the_span(window, 
     assert sorted(f for _, f in rows_of(widget)) == [0, 1, 2, 3, 4]
     # again on the outside keyframe: visible again
     viewer.dims.set_current_step(0, 4)
-    press(viewer, Qt.Key.Key_H)
+    press(viewer, Qt.Key.Key_O)
     assert not rows_of(widget)[(1, 4)].outside
 
 
@@ -129,7 +129,7 @@ def test_merge_the_selected_tracks_into_the_lowest_id(window, qtbot):
     viewer.dims.set_current_step(0, 6)
     draw_rectangle(viewer, layer, 30, 40, 40, 55)  # track 2 on frame 6, after track 1 was lost
     layer.selected_data = {index_of(layer, 1, 4), index_of(layer, 2, 6)}
-    click_button(qtbot, widget.merge_button)
+    press(viewer, Qt.Key.Key_M)
     rows = rows_of(widget)
     assert {t for t, _ in rows} == {1} and rows[(1, 6)].keyframe and rows[(1, 0)].keyframe
     assert widget.status.value == "tracks 1, 2 merged into track 1"
@@ -184,7 +184,7 @@ def test_every_shortcut_is_in_its_buttons_tooltip(docked):
         (widget.propagate_button, "propagate"), (widget.cancel_button, "cancel"),
         (widget.next_uncertain, "next_uncertain"), (widget.previous_uncertain, "previous_uncertain"),
         (widget.keyframe_button, "keyframe"), (widget.absent_button, "absent"),
-        (widget.new_track_button, "new_track"),
+        (widget.merge_button, "merge"), (widget.new_track_button, "new_track"),
     ]:  # fmt: skip
         assert button.tooltip.endswith(f"Shortcut: {KEYS[name].replace('-', '+')}")
 
@@ -225,7 +225,7 @@ def test_keyframe_and_new_track_from_the_keyboard(docked, qtbot):
 
 def test_the_shortcuts_are_unbound_when_the_widget_closes(docked, qtbot):
     viewer, widget, layer = docked([key(0)])
-    assert all(k in {str(b) for b in viewer.keymap} for k in ("G", "Shift+G", "K", "H", "N", ".", ","))
+    assert all(k in {str(b) for b in viewer.keymap} for k in ("G", "Shift+G", "K", "O", "M", "N", ".", ","))
     viewer.window.remove_dock_widget(widget.native)
     settle()
     assert not viewer.keymap

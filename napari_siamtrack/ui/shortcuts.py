@@ -2,7 +2,8 @@
 
 A Shapes layer's own keys (napari's shapes keymap: R, E, L, T, P, D, S, Z, I, X, F, B, A, 1-7,
 Shift+L, Shift+P, Enter, Escape, Delete, Backspace) take precedence over the viewer's while the boxes
-layer is selected, so the keys here are ones it leaves free. They are bound while the widget is docked
+layer is selected, so the keys here are ones it leaves free; K (keyframe), O (outside) and M (merge)
+are CVAT's keys for the same actions. They are bound while the widget is docked
 and unbound when it closes; a key something else already holds is left to it.
 """
 
@@ -20,7 +21,8 @@ KEYS = {
     "next_uncertain": ".",
     "previous_uncertain": ",",
     "keyframe": "K",
-    "absent": "H",
+    "absent": "O",
+    "merge": "M",
     "new_track": "N",
 }
 

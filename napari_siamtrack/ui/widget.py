@@ -152,6 +152,7 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
             "previous_uncertain": (lambda: self.go_to_uncertain(-1), self.previous_uncertain),
             "keyframe": (self.toggle_keyframe, self.keyframe_button),
             "absent": (self.mark_absent, self.absent_button),
+            "merge": (self.merge_tracks, self.merge_button),
             "new_track": (self.new_track, self.new_track_button),
         }
         for name, (_, button) in actions.items():
