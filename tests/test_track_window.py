@@ -79,7 +79,8 @@ def test_absent_from_here_makes_an_outside_keyframe_and_clears_the_span(window, 
     assert absent.outside and absent.keyframe and absent.source == "manual" and absent.x == 14.0
     assert sorted(f for _, f in rows) == [0, 1, 2, 3, 4]  # tracked boxes 5..11 removed
     i = index_of(layer, 1, 4)
-    assert np.allclose(layer.edge_color[i][:3], [int(COLOURS["absent"][k : k + 2], 16) / 255 for k in (1, 3, 5)])
+    grey = [int(COLOURS["absent"][k : k + 2], 16) / 255 for k in (1, 3, 5)]
+    assert np.allclose(layer.edge_color[i][:3], grey)
     assert "absent" in str(layer.text.values[i])
     assert widget.timeline.timeline.lanes[0].absent == ((4, 11),)  # drawn hatched on the timeline
     # propagating from every keyframe never tracks into the span
@@ -231,3 +232,8 @@ def test_the_shortcuts_are_unbound_when_the_widget_closes(docked, qtbot):
     assert not viewer.keymap
     press(viewer, Qt.Key.Key_G)
     assert widget.worker is None
+    # keys held by something else are left to it, and the widget says so
+    viewer.bind_key("K", lambda viewer: None)
+    other = PropagateWidget(viewer, tracker_factory=StepTracker)
+    assert "K" not in other.shortcuts.bound and "keys K are taken" in other.status.value
+    other.close_guard.enabled = False

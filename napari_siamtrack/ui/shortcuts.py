@@ -33,8 +33,8 @@ def shown(key: str) -> str:
 
 
 class Shortcuts(QObject):
-    """Binds ``actions`` (name -> callable, names from :data:`KEYS`) on ``viewer`` while ``widget`` (a
-    QWidget) is docked; ``bound`` holds the keys bound now."""
+    """Binds ``actions`` (name -> callable, names from :data:`KEYS`) on ``viewer`` from :meth:`bind` on,
+    while ``widget`` (a QWidget) is docked; ``bound`` holds the keys bound now."""
 
     def __init__(self, viewer, widget, actions: dict[str, Callable[[], object]]) -> None:
         super().__init__(widget)
@@ -42,7 +42,6 @@ class Shortcuts(QObject):
         self.actions = actions
         self.bound: dict[str, Callable] = {}
         widget.installEventFilter(self)
-        self.bind()
 
     def bind(self) -> list[str]:
         """Bind every free key; return the keys that something else holds."""

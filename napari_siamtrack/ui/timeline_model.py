@@ -1,6 +1,6 @@
 """What the track timeline shows, as plain data (no Qt): one lane per track with its confidence over
-time, its keyframes, its runs of uncertain frames and the spans where it is absent; and the geometry that maps frames to pixels and
-back. :mod:`napari_siamtrack.ui.timeline` draws it."""
+time, its keyframes, its runs of uncertain frames and the spans where it is absent; and the geometry
+that maps frames to pixels and back. :mod:`napari_siamtrack.ui.timeline` draws it."""
 
 from __future__ import annotations
 

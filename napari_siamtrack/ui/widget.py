@@ -158,7 +158,12 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         for name, (_, button) in actions.items():
             tip = button.tooltip or ""
             button.tooltip = (tip + " " if tip else "") + f"Shortcut: {shown(KEYS[name])}"
-        return Shortcuts(self.viewer, self.native, {name: act for name, (act, _) in actions.items()})
+        shortcuts = Shortcuts(self.viewer, self.native, {name: act for name, (act, _) in actions.items()})
+        taken = shortcuts.bind()
+        if taken:
+            listed = ", ".join(shown(key) for key in taken)
+            self.warn(f"keys {listed} are taken by something else in this viewer: use the buttons for them")
+        return shortcuts
 
     # --- messages --------------------------------------------------------------------------------
 
