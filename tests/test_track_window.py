@@ -10,8 +10,8 @@ import pytest
 from doubles import StepTracker, numbered_frames
 from gui import click, draw_rectangle, press, settle
 from qtpy.QtCore import Qt
-from test_widget import rows_of
-from test_window import assert_unchanged, click_button, snapshot, window  # noqa: F401 (fixture)
+from test_widget import rows_of, run
+from test_window import assert_unchanged, click_button, snapshot
 
 from napari_siamtrack.io.box_csv import BoxRow
 from napari_siamtrack.ui.layer_boxes import COLOURS, layer_kwargs
@@ -49,6 +49,22 @@ def docked(make_napari_viewer):
         widget.close_guard.enabled = False
 
 
+@pytest.fixture
+def tracked(docked, qtbot):
+    """``docked`` with one keyframe on frame 0, tracked to frame ``until`` (uncertain boxes, x + 1 a frame)."""
+
+    def make(until=11):
+        viewer, widget, layer = docked([key(0)])
+        if until < 11:
+            widget.until.value, widget.until_frame.value = "frame", until
+        run(widget, qtbot, timeout=60_000)
+        viewer.layers.selection.active = layer
+        settle()
+        return viewer, widget, layer
+
+    return make
+
+
 def index_of(layer, track, frame):
     f = layer.features
     (i,) = np.flatnonzero((f["track_id"].to_numpy() == track) & (f["frame"].to_numpy() == frame))
@@ -65,8 +81,8 @@ def select_on_canvas(viewer, layer, y, x):
 
 
 @pytest.mark.parametrize("how", ["button", "key"])
-def test_absent_from_here_makes_an_outside_keyframe_and_clears_the_span(window, qtbot, how):
-    viewer, widget, layer = window()
+def test_absent_from_here_makes_an_outside_keyframe_and_clears_the_span(tracked, qtbot, how):
+    viewer, widget, layer = tracked()
     viewer.dims.set_current_step(0, 4)
     select_on_canvas(viewer, layer, 8.0, 18.0)  # track 1's box on frame 4 is at x 14..22
     assert len(layer.selected_data) == 1
@@ -96,7 +112,7 @@ def test_absent_from_here_makes_an_outside_keyframe_and_clears_the_span(window, 
 
 
 def test_absent_from_here_without_a_box_to_act_on_says_so(docked, qtbot):
-    viewer, widget, layer = docked([key(0), key(0, 2, x=40.0)])
+    _, widget, layer = docked([key(0), key(0, 2, x=40.0)])
     before = snapshot(layer)
     click_button(qtbot, widget.absent_button)
     assert "frame 0 has 2 boxes" in widget.status.value
@@ -106,8 +122,8 @@ def test_absent_from_here_without_a_box_to_act_on_says_so(docked, qtbot):
 # --- the Tracks section ----------------------------------------------------------------------------
 
 
-def test_set_track_id_moves_a_box_and_refuses_a_keyframe_clash(window, qtbot):
-    viewer, widget, layer = window()
+def test_set_track_id_moves_a_box_and_refuses_a_keyframe_clash(tracked, qtbot):
+    viewer, widget, layer = tracked()
     viewer.dims.set_current_step(0, 5)
     draw_rectangle(viewer, layer, 30, 40, 40, 55)  # track 2, keyframe on frame 5
     select_on_canvas(viewer, layer, 35, 47)
@@ -125,8 +141,8 @@ def test_set_track_id_moves_a_box_and_refuses_a_keyframe_clash(window, qtbot):
     assert_unchanged(layer, before)
 
 
-def test_merge_the_selected_tracks_into_the_lowest_id(window, qtbot):
-    viewer, widget, layer = window(until=4)
+def test_merge_the_selected_tracks_into_the_lowest_id(tracked, qtbot):
+    viewer, widget, layer = tracked(until=4)
     viewer.dims.set_current_step(0, 6)
     draw_rectangle(viewer, layer, 30, 40, 40, 55)  # track 2 on frame 6, after track 1 was lost
     layer.selected_data = {index_of(layer, 1, 4), index_of(layer, 2, 6)}
@@ -144,8 +160,8 @@ def test_merge_the_selected_tracks_into_the_lowest_id(window, qtbot):
     assert_unchanged(layer, before)
 
 
-def test_split_here_and_delete_tracked_boxes_from_here(window, qtbot):
-    viewer, widget, layer = window()
+def test_split_here_and_delete_tracked_boxes_from_here(tracked, qtbot):
+    viewer, widget, layer = tracked()
     viewer.dims.set_current_step(0, 6)
     click_button(qtbot, widget.split_button)  # the only track on this frame
     rows = rows_of(widget)
@@ -161,7 +177,7 @@ def test_split_here_and_delete_tracked_boxes_from_here(window, qtbot):
 
 def test_interpolate_gaps_between_keyframes(docked, qtbot):
     outside = BoxRow(8, 1, 22.0, 5.0, 8.0, 6.0, 1.0, "manual", True, outside=True)
-    viewer, widget, layer = docked([key(0), key(6, x=22.0), outside, key(11, x=30.0), key(0, 2, x=40.0)])
+    _, widget, _ = docked([key(0), key(6, x=22.0), outside, key(11, x=30.0), key(0, 2, x=40.0)])
     widget.interpolate_scope.value = "all"
     click_button(qtbot, widget.interpolate_button)
     rows = rows_of(widget)
@@ -180,7 +196,7 @@ def test_interpolate_gaps_between_keyframes(docked, qtbot):
 
 
 def test_every_shortcut_is_in_its_buttons_tooltip(docked):
-    viewer, widget, layer = docked([key(0)])
+    _, widget, _ = docked([key(0)])
     for button, name in [
         (widget.propagate_button, "propagate"), (widget.cancel_button, "cancel"),
         (widget.next_uncertain, "next_uncertain"), (widget.previous_uncertain, "previous_uncertain"),
@@ -225,7 +241,7 @@ def test_keyframe_and_new_track_from_the_keyboard(docked, qtbot):
 
 
 def test_the_shortcuts_are_unbound_when_the_widget_closes(docked, qtbot):
-    viewer, widget, layer = docked([key(0)])
+    viewer, widget, _ = docked([key(0)])
     assert all(k in {str(b) for b in viewer.keymap} for k in ("G", "Shift+G", "K", "O", "M", "N", ".", ","))
     viewer.window.remove_dock_widget(widget.native)
     settle()
