@@ -110,7 +110,7 @@ class TrackControls:
         try:
             binding = self._editable()
             done = change(binding, binding.table())
-        except (PropagationError, ValueError) as exc:
+        except ValueError as exc:  # IdentityError, PropagationError: one line, nothing changed
             self.error(str(exc))
             return False
         self.runs.forget(binding.layer)  # an undo would no longer fit the tracks
