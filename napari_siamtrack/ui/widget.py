@@ -100,8 +100,8 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
             [
                 self.image, self.boxes, self.new_layer, self.new_track_button, *self.autosave.widgets,
                 *self.labels.widgets, self.direction, self.until, self.until_frame, self.start_from,
-                self.full,
-                self.propagate_button, self.cancel_button, self.undo_button, self.progress, self.status,
+                self.full, self.propagate_button, self.cancel_button, self.undo_button, self.progress,
+                self.status,
             ]
         )  # fmt: skip
         self.extend(self._build_review() + self._build_tracks() + self._build_export())
