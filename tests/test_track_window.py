@@ -13,7 +13,7 @@ from qtpy.QtCore import Qt
 from test_widget import rows_of, run
 from test_window import assert_unchanged, click_button, snapshot
 
-from napari_siamtrack.io.box_csv import BoxRow
+from napari_siamtrack.io.box_csv import BoxRow, read_csv
 from napari_siamtrack.ui.layer_boxes import COLOURS, layer_kwargs
 from napari_siamtrack.ui.shortcuts import KEYS
 from napari_siamtrack.ui.widget import PropagateWidget
@@ -81,7 +81,7 @@ def select_on_canvas(viewer, layer, y, x):
 
 
 @pytest.mark.parametrize("how", ["button", "key"])
-def test_absent_from_here_makes_an_outside_keyframe_and_clears_the_span(tracked, qtbot, how):
+def test_absent_from_here_makes_an_outside_keyframe_and_clears_the_span(tracked, qtbot, tmp_path, how):
     viewer, widget, layer = tracked()
     viewer.dims.set_current_step(0, 4)
     select_on_canvas(viewer, layer, 8.0, 18.0)  # track 1's box on frame 4 is at x 14..22
@@ -99,6 +99,8 @@ def test_absent_from_here_makes_an_outside_keyframe_and_clears_the_span(tracked,
     assert np.allclose(layer.edge_color[i][:3], grey)
     assert "absent" in str(layer.text.values[i])
     assert widget.timeline.timeline.lanes[0].absent == ((4, 11),)  # drawn hatched on the timeline
+    exported = {(r.track_id, r.frame): r for r in read_csv(widget.export(tmp_path / "boxes.csv"))}
+    assert exported[(1, 4)] == absent  # the CSV keeps it an outside keyframe
     # propagating from every keyframe never tracks into the span
     widget.start_from.value, widget.full.value = "all", True
     viewer.dims.set_current_step(0, 0)
