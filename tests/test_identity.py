@@ -4,6 +4,8 @@ is ever lost or its box changed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -158,3 +160,27 @@ def test_no_sequence_of_edits_loses_or_changes_a_keyframe_box(start, sequence):
         now = [(r.frame, r.x, r.y, r.w, r.h) for r in table if is_protected(r)]
         assert keyframes <= set(now)  # every keyframe box is still there, on its frame
         keyframes = set(now)
+
+
+@settings(deadline=None, max_examples=25)
+@given(
+    st.lists(boxes.map(lambda r: replace(r, x=round(r.x, 3))), unique_by=lambda r: (r.track_id, r.frame),
+             max_size=15),
+    st.lists(edits, max_size=6),
+)
+def test_the_napari_layer_holds_exactly_the_rows_of_each_edit(start, sequence):
+    from napari.layers import Shapes
+
+    from napari_siamtrack.ui.boxes_layer import BoxesLayer
+    from napari_siamtrack.ui.layer_boxes import layer_kwargs
+
+    kwargs = layer_kwargs(start)
+    layer = BoxesLayer(Shapes(kwargs.pop("data"), **kwargs))
+    for edit in sequence:
+        try:
+            rows = apply(layer.table(), edit)
+        except IdentityError:
+            continue
+        layer.replace_boxes(rows)
+        assert list(layer.table()) == list(TrackTable(rows))
+        assert layer.boxes()[1] == [] and layer.layer.nshapes == len(rows)
