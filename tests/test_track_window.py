@@ -240,6 +240,9 @@ def test_keyframe_and_new_track_from_the_keyboard(docked, qtbot):
     assert viewer.layers.selection.active is layer and layer.mode == "add_rectangle"
     draw_rectangle(viewer, layer, 30, 40, 40, 55)
     assert (2, 1) in rows_of(widget)
+    layer.mode = "select"
+    click_button(qtbot, widget.new_track_button)
+    assert layer.mode == "add_rectangle"
 
 
 def test_the_shortcuts_are_unbound_when_the_widget_closes(docked, qtbot):
