@@ -41,6 +41,7 @@ from .layer_boxes import (
     protected,
     read_boxes,
     rectangle,
+    states,
     style,
     unique_boxes,
 )
@@ -119,6 +120,26 @@ class BoxesLayer:
             layer.add_rectangles([rectangle(r) for r in taken])
         self._set_features(pd.concat([kept, features_frame(taken, confidence={})], ignore_index=True))
         return len(taken)
+
+    def replace_boxes(self, rows: list[BoxRow]) -> None:
+        """Make the layer's boxes ``rows`` (one per track and frame): boxes that differ are removed and
+        the new ones added; shapes that are not boxes stay as they are."""
+        boxes, _ = self.boxes()
+        old = {(r.track_id, r.frame): (r, i) for r, i in zip(boxes.rows, boxes.indices)}
+        new = {(r.track_id, r.frame): r for r in rows}
+        stale = [i for key, (r, i) in old.items() if new.get(key) != r]
+        added = [r for key, r in new.items() if key not in old or old[key][0] != r]
+        if not stale and not added:
+            return
+        layer = self.layer
+        with self._quiet():
+            layer.selected_data = set()
+            if stale:
+                layer.remove(stale)
+            kept = layer.features.iloc[: layer.nshapes].reset_index(drop=True)
+            if added:
+                layer.add_rectangles([rectangle(r) for r in added])
+        self._set_features(pd.concat([kept, features_frame(added, confidence={})], ignore_index=True))
 
     def set_shapes(self, data: list, shape_types: list[str], features: pd.DataFrame) -> None:
         """Replace every shape and its features (an undo of a propagation)."""
@@ -272,6 +293,7 @@ class BoxesLayer:
         self.confidence = confidences(TrackTable(rows))
         keys = zip(features["track_id"].to_numpy(), features["frame"].to_numpy())
         features["confidence"] = [self.confidence.get((int(t), int(f)), 1.0) for t, f in keys]
+        features["state"] = states(features)
         with self._quiet():
             layer.features = features
             ids = features["track_id"]

@@ -21,21 +21,23 @@ from ..annotation.review import DEFAULT_THRESHOLD, confidences
 from ..annotation.track_table import TrackTable
 from ..io.box_csv import BoxRow, label_problem
 
-#: The features a box file holds; a layer also carries ``confidence`` (:mod:`..annotation.review`),
-#: derived from them and recomputed on every change.
+#: The features a box file holds; a layer also carries ``confidence`` (:mod:`..annotation.review`) and
+#: ``state`` (the confidence as text, or ``absent`` on an outside keyframe), derived from them and
+#: recomputed on every change.
 FEATURES = ("track_id", "frame", "score", "source", "keyframe", "outside", "label")
 DECIMALS = 3
 TRANSLATE = (0.0, -0.5, -0.5)
 #: Values napari gives a rectangle a person draws; ``frame = -1`` marks it as not yet seen by the widget.
 NEW_BOX = {
     "track_id": 1, "frame": -1, "score": 1.0, "source": "manual", "keyframe": True, "outside": False,
-    "label": "", "confidence": 1.0,
+    "label": "", "confidence": 1.0, "state": "1.00",
 }
-#: Edge colours: keyframes, tracked boxes, and tracked boxes whose confidence is below the review threshold.
-COLOURS = {"keyframe": "#ffd60a", "tracked": "#4cc9f0", "uncertain": "#ff3860"}
-EDGE_WIDTHS = {"keyframe": 3.0, "tracked": 1.5, "uncertain": 2.5}
-#: The text on a box: its label (when set), track and confidence, e.g. ``mouse 2: 0.87``.
-TEXT = {"string": "{label} {track_id}: {confidence:.2f}", "size": 9, "color": "white", "anchor": "upper_left"}
+#: Edge colours: keyframes, tracked boxes, tracked boxes whose confidence is below the review threshold,
+#: and outside keyframes (the object is absent from there until the track's next keyframe).
+COLOURS = {"keyframe": "#ffd60a", "tracked": "#4cc9f0", "uncertain": "#ff3860", "absent": "#8d99ae"}
+EDGE_WIDTHS = {"keyframe": 3.0, "tracked": 1.5, "uncertain": 2.5, "absent": 1.0}
+#: The text on a box: its label (when set), track and confidence or ``absent``, e.g. ``mouse 2: 0.87``.
+TEXT = {"string": "{label} {track_id}: {state}", "size": 9, "color": "white", "anchor": "upper_left"}
 
 
 def rectangle(row: BoxRow) -> np.ndarray:
@@ -51,7 +53,7 @@ def features_frame(
     by (track_id, frame), computed from ``rows`` when not given."""
     if confidence is None:
         confidence = confidences(TrackTable(unique_rows(rows)))
-    return pd.DataFrame(
+    features = pd.DataFrame(
         {
             "track_id": np.array([r.track_id for r in rows], dtype=np.int64),
             "frame": np.array([r.frame for r in rows], dtype=np.int64),
@@ -65,6 +67,14 @@ def features_frame(
             ),
         }
     )
+    features["state"] = states(features)
+    return features
+
+
+def states(features: pd.DataFrame) -> list[str]:
+    """The text each box shows after its track: its confidence, or ``absent`` on an outside keyframe."""
+    absent = features["outside"].to_numpy(bool) & protected(features)
+    return ["absent" if a else f"{c:.2f}" for a, c in zip(absent, features["confidence"].to_numpy(float))]
 
 
 def unique_rows(rows: Sequence[BoxRow]) -> list[BoxRow]:
@@ -78,10 +88,12 @@ def protected(features: pd.DataFrame) -> np.ndarray:
 
 
 def style(features: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD) -> tuple[list[str], list[float]]:
-    """Edge colour and width of each box: keyframes, tracked boxes, and tracked boxes whose confidence is
-    below ``threshold``."""
+    """Edge colour and width of each box: outside keyframes, keyframes, tracked boxes, and tracked boxes
+    whose confidence is below ``threshold``."""
     low = features["confidence"].to_numpy(float) < threshold
-    kinds = np.where(protected(features), "keyframe", np.where(low, "uncertain", "tracked"))
+    mine = protected(features)
+    kinds = np.where(mine, "keyframe", np.where(low, "uncertain", "tracked"))
+    kinds = np.where(mine & features["outside"].to_numpy(bool), "absent", kinds)
     return [COLOURS[k] for k in kinds], [EDGE_WIDTHS[k] for k in kinds]
 
 

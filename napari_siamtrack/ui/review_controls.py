@@ -95,7 +95,11 @@ class ReviewControls:
 
     def toggle_keyframe(self) -> None:
         """Selected boxes become keyframes; if all already are, they go back to the tracker."""
-        binding = self.binding()
+        try:
+            binding = self.binding()
+        except PropagationError as exc:
+            self.error(str(exc))
+            return
         selected = sorted(binding.layer.selected_data)
         if not selected:
             self.inform("select one or more boxes first")

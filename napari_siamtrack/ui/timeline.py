@@ -9,7 +9,7 @@ frame (a white line); a ruler of frame numbers below. Clicking or dragging in a 
 from __future__ import annotations
 
 from qtpy.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from qtpy.QtGui import QColor, QPainter, QPainterPath, QPen
+from qtpy.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
 from qtpy.QtWidgets import QSizePolicy, QWidget
 
 from .layer_boxes import COLOURS
@@ -33,7 +33,8 @@ class TimelineView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setMinimumHeight(LANE_HEIGHT + RULER_HEIGHT)
         self.setToolTip(
-            "Each track's confidence over time. Red: uncertain runs; yellow: keyframes. Click to go there."
+            "Each track's confidence over time. Red: uncertain runs; yellow: keyframes; grey hatching: "
+            "absent. Click to go there."
         )
 
     @property
@@ -78,6 +79,10 @@ class TimelineView(QWidget):
             for first, last in lane.uncertain:
                 x0, x1 = timeline.x_of(first, width) - half, timeline.x_of(last, width) + half
                 painter.fillRect(QRectF(x0, inner.top(), max(x1 - x0, 1.0), inner.height()), uncertain)
+            absent = QBrush(QColor(COLOURS["absent"]), Qt.BrushStyle.BDiagPattern)
+            for first, last in lane.absent:
+                x0, x1 = timeline.x_of(first, width) - half, timeline.x_of(last, width) + half
+                painter.fillRect(QRectF(x0, inner.top(), max(x1 - x0, 1.0), inner.height()), absent)
 
             def y_of(value: float, inner: QRectF = inner) -> float:
                 return inner.bottom() - value * inner.height()

@@ -1,6 +1,6 @@
 """What the track timeline shows, as plain data (no Qt): one lane per track with its confidence over
-time, its keyframes and its runs of uncertain frames; and the geometry that maps frames to pixels and
-back. :mod:`napari_siamtrack.ui.timeline` draws it."""
+time, its keyframes, its runs of uncertain frames and the spans where it is absent; and the geometry
+that maps frames to pixels and back. :mod:`napari_siamtrack.ui.timeline` draws it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..annotation.absence import absent_spans
 from ..annotation.review import uncertain_runs
 from ..annotation.track_table import TrackTable
 
@@ -17,14 +18,15 @@ LABEL_WIDTH = 36
 
 @dataclass(frozen=True)
 class Lane:
-    """One track: ``frames`` with a box and their ``confidence``; ``keyframes``; ``uncertain`` runs
-    (first, last)."""
+    """One track: ``frames`` with a box and their ``confidence``; ``keyframes``; ``uncertain`` runs and
+    ``absent`` spans (first, last)."""
 
     track_id: int
     frames: np.ndarray
     confidence: np.ndarray
     keyframes: tuple[int, ...]
     uncertain: tuple[tuple[int, int], ...]
+    absent: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ def build_timeline(
 ) -> Timeline:
     """The timeline of ``table`` in a video of ``n_frames`` frames (at least as long as its last box)."""
     last = max((r.frame for r in table), default=-1)
+    n_frames = max(n_frames, last + 1)
     run_lists = uncertain_runs(table, threshold, confidence)
     lanes = []
     for track in table.track_ids():
@@ -72,6 +75,7 @@ def build_timeline(
                 np.array([confidence[(track, f)] for f in frames], dtype=np.float64),
                 tuple(table.keyframes(track)),
                 tuple(run_lists.get(track, ())),
+                tuple(absent_spans(table, track, n_frames)),
             )
         )
-    return Timeline(max(n_frames, last + 1), tuple(lanes))
+    return Timeline(n_frames, tuple(lanes))

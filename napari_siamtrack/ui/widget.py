@@ -28,6 +28,8 @@ from .label_controls import LabelControls
 from .layer_boxes import layer_kwargs
 from .review_controls import ReviewControls
 from .run_undo import RunUndo
+from .shortcuts import KEYS, Shortcuts, shown
+from .track_controls import TrackControls
 
 #: Seconds between two merges of tracker output into the layer while a propagation runs.
 MERGE_INTERVAL = 0.3
@@ -43,9 +45,10 @@ def shipped_tracker():
     return Tracker()
 
 
-class PropagateWidget(ReviewControls, ExportControls, Container):
+class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
     """Dock widget; ``tracker_factory`` makes the tracker (in the worker thread) for each propagation.
-    The review and export parts live in :mod:`.review_controls` and :mod:`.export_controls`."""
+    The review, track and export parts live in :mod:`.review_controls`, :mod:`.track_controls` and
+    :mod:`.export_controls`; the keyboard shortcuts in :mod:`.shortcuts`."""
 
     def __init__(self, napari_viewer, tracker_factory: Callable | None = None) -> None:
         super().__init__(labels=True)
@@ -66,6 +69,10 @@ class PropagateWidget(ReviewControls, ExportControls, Container):
         self.image = ComboBox(label="Video", choices=self._choices(Image), nullable=True)
         self.boxes = ComboBox(label="Boxes", choices=self._choices(Shapes), nullable=True)
         self.new_layer = PushButton(text="New boxes layer")
+        self.new_track_button = PushButton(
+            text="New track",
+            tooltip="Choose the boxes layer and the rectangle tool: each box drawn starts a new track",
+        )
         self.labels = LabelControls(self.binding)
         self.direction = ComboBox(
             label="Direction",
@@ -91,15 +98,18 @@ class PropagateWidget(ReviewControls, ExportControls, Container):
         self.status = Label(label="", value="Draw a box, then Propagate.")
         self.extend(
             [
-                self.image, self.boxes, self.new_layer, *self.autosave.widgets, *self.labels.widgets,
-                self.direction, self.until, self.until_frame, self.start_from, self.full,
-                self.propagate_button, self.cancel_button, self.undo_button, self.progress, self.status,
+                self.image, self.boxes, self.new_layer, self.new_track_button, *self.autosave.widgets,
+                *self.labels.widgets, self.direction, self.until, self.until_frame, self.start_from,
+                self.full, self.propagate_button, self.cancel_button, self.undo_button, self.progress,
+                self.status,
             ]
         )  # fmt: skip
-        self.extend(self._build_review() + self._build_export())
+        self.extend(self._build_review() + self._build_tracks() + self._build_export())
         self._fit_to_dock()
+        self.shortcuts = self._bind_shortcuts()
 
         self.new_layer.changed.connect(self.add_boxes_layer)
+        self.new_track_button.changed.connect(self.new_track)
         self.until.changed.connect(lambda value: setattr(self.until_frame, "visible", value == "frame"))
         self.start_from.changed.connect(lambda value: setattr(self.full, "visible", value == "all"))
         self.propagate_button.changed.connect(self.propagate)
@@ -132,6 +142,28 @@ class PropagateWidget(ReviewControls, ExportControls, Container):
         self.status.native.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         for button in self.native.findChildren(QPushButton):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+    def _bind_shortcuts(self) -> Shortcuts:
+        """The viewer key bindings of the main actions, each named in its button's tooltip."""
+        actions = {
+            "propagate": (self.propagate, self.propagate_button),
+            "cancel": (self.cancel, self.cancel_button),
+            "next_uncertain": (lambda: self.go_to_uncertain(+1), self.next_uncertain),
+            "previous_uncertain": (lambda: self.go_to_uncertain(-1), self.previous_uncertain),
+            "keyframe": (self.toggle_keyframe, self.keyframe_button),
+            "absent": (self.mark_absent, self.absent_button),
+            "merge": (self.merge_tracks, self.merge_button),
+            "new_track": (self.new_track, self.new_track_button),
+        }
+        for name, (_, button) in actions.items():
+            tip = button.tooltip or ""
+            button.tooltip = (tip + " " if tip else "") + f"Shortcut: {shown(KEYS[name])}"
+        shortcuts = Shortcuts(self.viewer, self.native, {name: act for name, (act, _) in actions.items()})
+        taken = shortcuts.bind()
+        if taken:
+            listed = ", ".join(shown(key) for key in taken)
+            self.warn(f"keys {listed} are taken by something else in this viewer: use the buttons for them")
+        return shortcuts
 
     # --- messages --------------------------------------------------------------------------------
 
@@ -212,6 +244,15 @@ class PropagateWidget(ReviewControls, ExportControls, Container):
     def add_boxes_layer(self) -> Shapes:
         """Add an empty boxes layer over the chosen video, choose it, and switch to drawing rectangles."""
         layer = self._add_layer([], "boxes")
+        layer.mode = "add_rectangle"
+        return layer
+
+    def new_track(self) -> Shapes:
+        """Draw a new track: choose the boxes layer (a new one when there is none) and the rectangle tool."""
+        layer = self.boxes.value
+        if layer is None:
+            return self.add_boxes_layer()
+        self.viewer.layers.selection.active = layer
         layer.mode = "add_rectangle"
         return layer
 
