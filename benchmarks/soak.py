@@ -134,6 +134,7 @@ def main() -> None:
             done = widget.progress.value
             if not rows or rows[-1][0] != done:  # stopped early
                 rows.append((done, probe.peak, *probe.stretch(), time.perf_counter() - run_started))
+            widget.close_guard.enabled = False  # the boxes are not meant to be exported
             QApplication.quit()
 
     poll = QTimer()
