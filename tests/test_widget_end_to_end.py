@@ -25,7 +25,7 @@ def test_draw_propagate_correct_repropagate_export_import(make_napari_viewer_pro
     x, y, w, h = sample.boxes[0]
     layer.add_rectangles(np.array([[0, y, x], [0, y, x + w], [0, y + h, x + w], [0, y + h, x]], float))
 
-    run(widget, qtbot, timeout=120_000)
+    run(widget, qtbot, timeout=300_000)
     rows = rows_of(widget)
     assert sorted(f for _, f in rows) == list(range(n))
     ious = np.array([iou((r.x, r.y, r.w, r.h), sample.boxes[f]) for (_, f), r in sorted(rows.items())])
@@ -42,7 +42,7 @@ def test_draw_propagate_correct_repropagate_export_import(make_napari_viewer_pro
     before = rows_of(widget)
 
     widget.start_from.value = "all"
-    run(widget, qtbot, timeout=120_000)
+    run(widget, qtbot, timeout=300_000)
     after = rows_of(widget)
     assert after[(1, 30)] == corrected and after[(1, 0)] == before[(1, 0)]
     assert sorted(f for _, f in after) == list(range(n))
