@@ -181,8 +181,12 @@ class Clips:
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> Clips:
     """8 tiny videos (64x48, 20-27 frames), 2 targets each, and ``siamtrack track``'s output for each."""
+    import torch
+
     folder = tmp_path_factory.mktemp("clips")
     lines, videos, boxes, reference = [HEADER], [], {}, {}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as a Dask worker runs torch: float sums add up in the same order
     for i in range(8):
         sample = make_sample(n_frames=20 + i, height=48, width=64)
         video = folder / f"clip{i}.mp4"
@@ -196,6 +200,7 @@ def clips(tmp_path_factory) -> Clips:
         args = ["track", str(video), "--out", str(out)]
         assert main([*args, *(f"--box={b}" for b in boxes[video.name])]) == 0
         reference[out.name] = out.read_bytes()
+    torch.set_num_threads(threads)
     manifest = folder / "manifest.csv"
     manifest.write_text("\n".join(lines) + "\n")
     return Clips(folder, manifest, videos, boxes, reference)
