@@ -1,6 +1,7 @@
 """Regenerate docs/screenshot.png: the sample video in napari after a propagation with the shipped weights,
-with the Propagate widget on the right and the track timeline under the canvas. A second box, on the
-astronaut's face, is drawn on frame 0 too: the cat passes over it, and the timeline shows where.
+with the Propagate widget on the right and the track timeline under the canvas. The cat has keyframes on
+frames 0 and 50, so the gap between them is filled from both ends; a second box, on the astronaut's face,
+is drawn on frame 0 too, and marked absent from the frame where the cat first covers it.
 
 Run under a display (``xvfb-run -a python docs/make_screenshot.py``).
 """
@@ -15,6 +16,8 @@ import napari
 import numpy as np
 from qtpy.QtWidgets import QApplication
 
+from napari_siamtrack.io.sample import make_sample
+from napari_siamtrack.metrics import iou
 from napari_siamtrack.ui.widget import PropagateWidget
 
 OUT = Path(__file__).with_name("screenshot.png")
@@ -29,12 +32,29 @@ def main() -> int:
     widget.close_guard.enabled = False
     viewer.dims.set_current_step(0, 0)
     face = np.array([[0, 30, 115], [0, 30, 185], [0, 100, 185], [0, 100, 115]], dtype=float)
-    widget.boxes.value.add_rectangles(face)  # as drawn: track 2, a keyframe on frame 0
+    layer = widget.boxes.value
+    layer.add_rectangles(face)  # as drawn: track 2, a keyframe on frame 0
+    sample = make_sample()
+    x, y, w, h = sample.boxes[50]
+    viewer.dims.set_current_step(0, 50)
+    layer.add_rectangles(np.array([[50, y, x], [50, y, x + w], [50, y + h, x + w], [50, y + h, x]], float))
+    layer.selected_data = {layer.nshapes - 1}  # drawn as a new track: make it a keyframe of the cat's
+    widget.track_id.value = 1
+    widget.set_track_id()
+    widget.start_from.value = "all"
     widget.propagate()
     while widget.worker is not None:  # let the worker thread run; sleeping releases the GIL
         QApplication.processEvents()
         time.sleep(0.02)
-    viewer.dims.set_current_step(0, 41)
+    face_box = (115, 30, 70, 70)
+    covered = next(f for f in range(1, 50) if iou(sample.boxes[f], face_box) > 0.2)
+    viewer.dims.set_current_step(0, covered)
+    layer.selected_data = set()
+    on_face = [i for i in widget.binding().indices_on(covered) if layer.features["track_id"][i] == 2]
+    layer.selected_data = set(on_face)
+    widget.mark_absent()
+    layer.selected_data = set()
+    viewer.dims.set_current_step(0, 30)
     viewer.layers.selection.active = widget.boxes.value
     for _ in range(20):
         QApplication.processEvents()

@@ -176,14 +176,14 @@ def test_keyframe_workflow_with_a_perfect_tracker_draws_one_box():
     assert tracker.updates == list(range(3, 30))
 
 
-def test_keyframe_workflow_adds_the_worst_frame_and_retracks_only_the_gaps_next_to_it():
+def test_keyframe_workflow_adds_the_first_failing_frame_and_retracks_only_the_gaps_next_to_it():
     # 30 px boxes drifting 1 px a frame hold IoU >= 0.5 up to 10 frames from a keyframe. From frame 0 the
-    # worst frame is 30 (the first with IoU 0); then 15, between 0 and 30 (both ends); then all hold.
+    # first failing frame is 11; then 22 and 33 (each gap behind filled from both ends holds); then all hold.
     truth = linear_truth(40, start=(10.0, 10.0, 30.0, 30.0))
     tracker = Drift(truth, drift=1.0)
-    assert keyframe_workflow_effort(tracker, numbered_frames(40), truth, tau=0.5) == Effort(3, 40)
-    first, second, third = 39, 2 * 29 + 9, 2 * 14 + 2 * 14  # 31-39 (after the last keyframe) only once
-    assert len(tracker.updates) == first + second + third
+    assert keyframe_workflow_effort(tracker, numbered_frames(40), truth, tau=0.5) == Effort(4, 40)
+    # each run: the new gap behind the keyframe from both ends (2 x 10 frames), and the frames after it
+    assert len(tracker.updates) == 39 + (20 + 28) + (20 + 17) + (20 + 6)
 
 
 def test_keyframe_workflow_stops_at_one_keyframe_per_five_frames_and_counts_the_rest():

@@ -3,8 +3,8 @@ the Propagate widget, an oracle drawing exactly the ground truth.
 
 Draw a keyframe on the first annotated frame and propagate from every keyframe (gaps between keyframes
 from both ends, each run learning from the track's other keyframes); then, while some annotated frame's
-box has IoU < tau, draw a keyframe on the worst frame (lowest IoU) and propagate again, which re-tracks
-only the gaps next to it. Keyframes are capped at one per :data:`KEYFRAME_EVERY` annotated frames;
+box has IoU < tau, draw a keyframe on the first such frame (as a person scrubbing through the video
+fixes the first box that went wrong) and propagate again, which re-tracks only the gaps next to it. Keyframes are capped at one per :data:`KEYFRAME_EVERY` annotated frames;
 frames still below tau then count as drawn, one box each.
 """
 
@@ -61,7 +61,7 @@ def keyframe_workflow_effort(
             return Effort(drawn, len(annotated))
         if drawn >= budget:
             return Effort(drawn + failing, len(annotated))
-        frame = int(annotated[np.argmin(overlaps)])
+        frame = int(annotated[np.argmax(overlaps < tau)])
 
 
 def _overlaps(table: TrackTable, truth: np.ndarray, annotated: np.ndarray) -> np.ndarray:
