@@ -16,6 +16,7 @@ import pytest
 import tifffile
 from doubles import StepTracker, numbered_frames
 
+from napari_siamtrack.annotation.review import DEFAULT_THRESHOLD
 from napari_siamtrack.annotation.track_frames import TrackingError, track_forward
 from napari_siamtrack.batch.jobs import ManifestError, Start, VideoJob, read_jobs, read_manifest
 from napari_siamtrack.batch.records import decide, fingerprint, record_path, sha256_file, write_record
@@ -243,7 +244,7 @@ def test_batch_writes_what_siamtrack_track_writes_and_a_rerun_skips_it(clips, tm
     for video in clips.videos:
         row = summary[video.name]
         rows = read_csv(out / row["output"])
-        mean, below = score_numbers(rows, 0.6)
+        mean, below = score_numbers(rows, DEFAULT_THRESHOLD)  # the --review-below default
         assert row["status"] == "done" and row["error"] == "" and row["targets"] == "2"
         assert int(row["frames"]) == len(rows) // 2 and int(row["frames_below_review"]) == below
         assert float(row["mean_score"]) == pytest.approx(mean, abs=1e-4)
