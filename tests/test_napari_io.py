@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from napari_siamtrack.io.box_csv import BoxRow, read_csv, write_csv
 from napari_siamtrack.io.sample import make_sample, write_video
 from napari_siamtrack.io.sources import open_frames
 from napari_siamtrack.io.video_array import VideoArray
-from napari_siamtrack.ui.layer_boxes import TRANSLATE, layer_kwargs, read_boxes, rectangle, unique_boxes
+from napari_siamtrack.ui.layer_boxes import (
+    TRANSLATE,
+    box_of,
+    layer_kwargs,
+    not_a_box,
+    read_boxes,
+    rectangle,
+    unique_boxes,
+)
 from napari_siamtrack.ui.napari_contrib import get_boxes_reader, get_video_reader, write_boxes
 
 ROWS = [
@@ -143,3 +154,25 @@ def test_video_opens_lazily_in_napari(make_napari_viewer_proxy, video, monkeypat
     assert len(set(reads)) <= 3, f"opening decoded frames {sorted(set(reads))}"
     viewer.dims.set_current_step(0, 12)
     assert 12 in reads
+
+
+vertex = st.one_of(
+    st.floats(-1e7, 1e7),
+    st.sampled_from([0.0, 0.0005, 0.0015, 2.5, -0.5, 1e-9, float("nan"), float("inf")]),
+)
+
+
+@given(st.lists(st.tuples(st.lists(vertex, min_size=12, max_size=12), st.booleans()), max_size=8))
+@settings(deadline=None)
+def test_reading_rectangles_together_gives_what_reading_each_gives(shapes):
+    """:func:`read_boxes` reads rectangles in one array; each box or message is that of :func:`box_of`."""
+    data = [np.array(v, dtype=np.float64).reshape(4, 3) for v, _ in shapes]
+    for (_, on_plane), d in zip(shapes, data):
+        if on_plane:  # most real shapes lie on one frame
+            d[:, 0] = abs(round(d[0, 0] if np.isfinite(d[0, 0]) else 0.0))
+    types = ["rectangle" if on_plane or k % 3 else "ellipse" for k, (_, on_plane) in enumerate(shapes)]
+    boxes = read_boxes(data, types, pd.DataFrame({"track_id": np.arange(1, len(data) + 1)}))
+    one_by_one = [box_of(d) if kind == "rectangle" else not_a_box(d, kind) for d, kind in zip(data, types)]
+    assert [r for r in one_by_one if isinstance(r, str)] == boxes.problems
+    read = [(r.frame, r.x, r.y, r.w, r.h) for r in boxes.rows]
+    assert read == [r for r in one_by_one if not isinstance(r, str)]

@@ -146,3 +146,33 @@ def test_the_napari_layer_never_lets_tracker_rows_replace_a_keyframe(initial, in
         if k not in kept:
             assert np.isclose(after[k].x, row.x, atol=1e-3) and after[k].source == "tracked"
     assert set(after) == set(before) | set(newest)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    initial=st.lists(small_rows(people=True), unique_by=lambda r: (r.track_id, r.frame), max_size=12),
+    batches=st.lists(st.lists(small_rows(), max_size=8), max_size=3),
+)
+def test_a_merge_leaves_the_layer_as_reading_it_afresh_gives(initial, batches):
+    """A merge updates the boxes, confidences and colours it keeps from the rows it puts in; they are
+    what reading and styling every shape again gives."""
+    from napari.layers import Shapes
+    from napari.utils.colormaps.standardize_color import transform_color
+
+    from napari_siamtrack.ui.boxes_layer import BoxesLayer
+    from napari_siamtrack.ui.layer_boxes import layer_kwargs, read_boxes, style, unique_boxes
+
+    kwargs = layer_kwargs(initial)
+    binding = BoxesLayer(Shapes(kwargs.pop("data"), **kwargs))
+    for batch in batches:
+        binding.merge(batch)
+        layer = binding.layer
+        fresh, repeated = unique_boxes(read_boxes(layer.data, layer.shape_type, layer.features))
+        assert binding.boxes() == (fresh, fresh.problems + repeated)
+        afresh = Shapes(layer.data, ndim=3, shape_type=layer.shape_type, features=layer.features.copy())
+        afresh = BoxesLayer(afresh)
+        assert binding.confidence == afresh.confidence
+        assert layer.features["confidence"].tolist() == afresh.layer.features["confidence"].tolist()
+        if layer.nshapes:
+            colours, widths = style(layer.features, binding.threshold)
+            assert np.array_equal(layer.edge_color, transform_color(colours)) and layer.edge_width == widths

@@ -16,12 +16,14 @@ through :meth:`BoxesLayer._set_features`, which puts them back.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 from napari.layers import Shapes
+from napari.utils.colormaps.standardize_color import transform_color
 from napari.utils.notifications import show_warning
 from qtpy.QtCore import QTimer
 
@@ -70,6 +72,7 @@ class BoxesLayer:
         #: Each box's confidence by (track_id, frame) (:func:`..annotation.review.confidences`).
         self.confidence: dict[tuple[int, int], float] = {}
         self._busy = False
+        self._read: LayerBoxes | None = None  # the shapes as boxes, until the layer next changes
         if set(FEATURES) <= set(layer.features.columns):
             self._set_features(layer.features)
         else:
@@ -91,7 +94,9 @@ class BoxesLayer:
     def boxes(self) -> tuple[LayerBoxes, list[str]]:
         """The boxes, one per (track, frame), and a message for each shape left out."""
         layer = self.layer
-        boxes, repeated = unique_boxes(read_boxes(layer.data, layer.shape_type, layer.features))
+        if self._read is None:
+            self._read = read_boxes(layer.data, layer.shape_type, layer.features)
+        boxes, repeated = unique_boxes(self._read)
         return boxes, boxes.problems + repeated
 
     def table(self) -> TrackTable:
@@ -114,11 +119,24 @@ class BoxesLayer:
         stale = [where[(r.track_id, r.frame)] for r in taken if (r.track_id, r.frame) in where]
         if not taken:
             return 0
+        # The boxes after the merge are the boxes now and the new ones (no need to read every shape
+        # again), and the new shapes are added in their final colours: a merge costs little more than
+        # its rows, however many boxes the layer holds.
+        self.boxes()
+        added = features_frame(taken, confidence={})
+        shapes = [rectangle(r) for r in taken]
+        new = read_boxes(shapes, ["rectangle"] * len(taken), added)
+        after = _spliced(self._read, stale, new, layer.nshapes - len(stale))
+        features = pd.concat([features.drop(index=stale), added], ignore_index=True)
+        style_of = {}
+        if after is not None:
+            features = self._with_confidence(features, after)
+            colours, widths = style(features.iloc[len(features) - len(taken) :], self.threshold)
+            style_of = {"edge_color": colours, "edge_width": widths}
         with self._quiet():
             layer.remove(stale)
-            kept = layer.features.iloc[: layer.nshapes].reset_index(drop=True)
-            layer.add_rectangles([rectangle(r) for r in taken])
-        self._set_features(pd.concat([kept, features_frame(taken, confidence={})], ignore_index=True))
+            layer.add_rectangles(shapes, **style_of)
+        self._set_features(features, after)
         return len(taken)
 
     def replace_boxes(self, rows: list[BoxRow]) -> None:
@@ -178,14 +196,19 @@ class BoxesLayer:
         return sorted({label for label in self.layer.features["label"] if label})
 
     def restyle(self, threshold: float | None = None) -> None:
-        """Recolour every box (after a change of the review ``threshold``)."""
+        """Recolour the boxes whose kind has changed (after an edit, or a change of the review
+        ``threshold``)."""
         if threshold is not None:
             self.threshold = threshold
-        if self.layer.nshapes:
-            colours, widths = style(self.layer.features, self.threshold)
-            with self._quiet():
-                self.layer.edge_color = colours
-                self.layer.edge_width = widths
+        layer = self.layer
+        if not layer.nshapes:
+            return
+        colours, widths = style(layer.features, self.threshold)
+        with self._quiet():
+            if not np.array_equal(layer.edge_color, transform_color(colours)):
+                layer.edge_color = colours
+            if not np.array_equal(layer.edge_width, widths):
+                layer.edge_width = widths
 
     def indices_on(self, frame: int, below: float | None = None) -> set[int]:
         """Shapes on ``frame`` (tracked ones whose confidence is below ``below``, when given)."""
@@ -198,6 +221,7 @@ class BoxesLayer:
     # --- edits by a person -----------------------------------------------------------------------
 
     def _on_data(self, event) -> None:
+        self._read = None
         if self._busy:
             return
         if event.action == "added":
@@ -209,6 +233,7 @@ class BoxesLayer:
             self._set_features(self.layer.features.copy())
 
     def _on_features(self, event=None) -> None:
+        self._read = None
         if not self._busy:  # a paste changes features without a data event
             self._claim_new()
 
@@ -284,27 +309,49 @@ class BoxesLayer:
             layer.face_color = "transparent"
         self._set_features(features_frame(rows))
 
-    def _set_features(self, features: pd.DataFrame) -> None:
+    def _set_features(self, features: pd.DataFrame, read: LayerBoxes | None = None) -> None:
         """The one way features are assigned, with every box's confidence recomputed. napari resets the
-        defaults on assignment, so they are put back."""
+        defaults on assignment, so they are put back. ``read``: the shapes as boxes with these features,
+        when known."""
         layer = self.layer
         features = features.reset_index(drop=True)
-        rows = unique_boxes(read_boxes(layer.data, layer.shape_type, features))[0].rows
-        self.confidence = confidences(TrackTable(rows))
-        keys = zip(features["track_id"].to_numpy(), features["frame"].to_numpy())
-        features["confidence"] = [self.confidence.get((int(t), int(f)), 1.0) for t, f in keys]
-        features["state"] = states(features)
+        if read is None:
+            read = read_boxes(layer.data, layer.shape_type, features)
+        features = self._with_confidence(features, read)
         with self._quiet():
             layer.features = features
             ids = features["track_id"]
             layer.feature_defaults = {
                 **NEW_BOX, "track_id": int(ids.max()) + 1 if len(ids) else 1, "label": self.new_label
             }
+        self._read = read
         self.restyle()
         self.on_change()
 
+    def _with_confidence(self, features: pd.DataFrame, read: LayerBoxes) -> pd.DataFrame:
+        """``features`` with every box's confidence and state, computed from the boxes ``read``."""
+        self.confidence = confidences(TrackTable(unique_boxes(read)[0].rows))
+        keys = zip(features["track_id"].to_numpy(), features["frame"].to_numpy())
+        features["confidence"] = [self.confidence.get((int(t), int(f)), 1.0) for t, f in keys]
+        features["state"] = states(features)
+        return features
+
     def _quiet(self):
         return _Busy(self)
+
+
+def _spliced(read: LayerBoxes, removed: list[int], added: LayerBoxes, offset: int) -> LayerBoxes | None:
+    """The boxes of a layer after the shapes at ``removed`` (boxes) are taken out and those ``added``
+    appended after the ``offset`` shapes left; None when a removed shape is not a box."""
+    gone, ordered = set(removed), sorted(removed)
+    if not gone <= set(read.indices):
+        return None
+    kept = [(row, i - bisect_left(ordered, i)) for row, i in zip(read.rows, read.indices) if i not in gone]
+    return LayerBoxes(
+        [row for row, _ in kept] + added.rows,
+        [i for _, i in kept] + [offset + i for i in added.indices],
+        read.problems + added.problems,
+    )
 
 
 def _as_manual(features: pd.DataFrame, indices) -> pd.DataFrame:

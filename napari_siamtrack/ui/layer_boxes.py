@@ -131,6 +131,8 @@ def box_of(vertices: np.ndarray) -> tuple[int, float, float, float, float] | str
     vertices = np.asarray(vertices, dtype=np.float64)
     if vertices.ndim != 2 or vertices.shape[1] != 3:
         return f"a shape with {vertices.shape[-1]} coordinates per vertex is not a box; boxes need (t, y, x)"
+    if not np.isfinite(vertices).all():
+        return "a shape with a coordinate that is not a finite number is not a box"
     t = vertices[:, 0]
     if not np.all(t == t[0]) or t[0] != round(t[0]) or t[0] < 0:
         return f"a shape on plane t={t[0]:g} is not on a frame"
@@ -145,7 +147,8 @@ def box_of(vertices: np.ndarray) -> tuple[int, float, float, float, float] | str
 def not_a_box(vertices: np.ndarray, shape_type: str) -> str:
     """The message for a shape of another type than rectangle: where it is and what to do."""
     plane = np.asarray(vertices, dtype=np.float64)[0, 0]
-    where = f"frame {int(plane)}" if plane == round(plane) and plane >= 0 else f"plane t={plane:g}"
+    on_frame = np.isfinite(plane) and plane == round(plane) and plane >= 0
+    where = f"frame {int(plane)}" if on_frame else f"plane t={plane:g}"
     return f"{where}: a {shape_type} is not a box; draw boxes with the rectangle tool (R)"
 
 
@@ -159,28 +162,57 @@ def read_boxes(data: Sequence[np.ndarray], shape_types: Sequence[str], features:
     known = ids.astype(float) if ids is not None else np.zeros(0)
     known = known[np.isfinite(known)]
     next_id = int(known.max()) + 1 if known.size else 1
+    geometry = _boxes_of(data, shape_types)
+
+    def values(name: str) -> list:
+        return column[name].tolist() if column[name] is not None else [None] * n
+
+    tracks, scores, sources = values("track_id"), values("score"), values("source")
+    keyframes, outsides, labels = values("keyframe"), values("outside"), values("label")
     rows, indices, problems = [], [], []
-    for i in range(n):
-        box = box_of(data[i]) if shape_types[i] == "rectangle" else not_a_box(data[i], shape_types[i])
+    for i, box in enumerate(geometry):
         if isinstance(box, str):
             problems.append(box)
             continue
-        track = ids[i] if ids is not None else None
+        track = tracks[i]
         if track is None or not np.isfinite(float(track)):
             track, next_id = next_id, next_id + 1
-        source = column["source"][i] if column["source"] is not None else "manual"
-        source = source if source in ("manual", "tracked") else "manual"
-        score = float(column["score"][i]) if column["score"] is not None else 1.0
+        source = sources[i] if sources[i] in ("manual", "tracked") else "manual"
+        score = float(scores[i]) if column["score"] is not None else 1.0
         score = min(max(score, 0.0), 1.0) if np.isfinite(score) else 1.0
-        keyframe = bool(column["keyframe"][i]) if column["keyframe"] is not None else source == "manual"
-        outside = bool(column["outside"][i]) if column["outside"] is not None else False
-        label = column["label"][i] if column["label"] is not None else ""
-        label = label.strip() if isinstance(label, str) and label_problem(label.strip()) is None else ""
+        keyframe = bool(keyframes[i]) if column["keyframe"] is not None else source == "manual"
+        label = labels[i].strip() if isinstance(labels[i], str) else ""
+        label = label if label_problem(label) is None else ""
         rows.append(
-            BoxRow(box[0], int(track), *box[1:], score, source, keyframe, outside=outside, label=label)
+            BoxRow(box[0], int(track), *box[1:], score, source, keyframe, outside=bool(outsides[i]), label=label)
         )
         indices.append(i)
     return LayerBoxes(rows, indices, problems)
+
+
+def _boxes_of(data: Sequence[np.ndarray], shape_types: Sequence[str]) -> list:
+    """:func:`box_of` (or :func:`not_a_box`) of every shape; the rectangles are read together."""
+    out: list = [None] * len(data)
+    rect = [i for i, kind in enumerate(shape_types) if kind == "rectangle"]
+    for i in sorted(set(range(len(data))) - set(rect)):
+        out[i] = not_a_box(data[i], shape_types[i])
+    arrays = [np.asarray(data[i], dtype=np.float64) for i in rect]
+    if not arrays or any(a.shape != (4, 3) for a in arrays):
+        for i in rect:
+            out[i] = box_of(data[i])
+        return out
+    vertices = np.stack(arrays)
+    t, lo, hi = vertices[:, :, 0], vertices[:, :, 1:].min(axis=1), vertices[:, :, 1:].max(axis=1)
+    on_frame = np.all(t == t[:, :1], axis=1) & (t[:, 0] == np.round(t[:, 0])) & (t[:, 0] >= 0)
+    on_frame &= np.isfinite(vertices).all(axis=(1, 2))
+    frames, (y0, x0), (h, w) = t[:, 0].tolist(), lo.T.tolist(), (hi - lo).T.tolist()
+    for k, i in enumerate(rect):
+        box = (
+            int(frames[k]), round(x0[k], DECIMALS), round(y0[k], DECIMALS),
+            round(w[k], DECIMALS), round(h[k], DECIMALS),
+        ) if on_frame[k] else None
+        out[i] = box if box is not None and box[3] > 0 and box[4] > 0 else box_of(data[i])
+    return out
 
 
 def unique_boxes(boxes: LayerBoxes) -> tuple[LayerBoxes, list[str]]:
