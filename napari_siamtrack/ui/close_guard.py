@@ -52,7 +52,9 @@ class CloseGuard(QObject):
         answer = QMessageBox.question(
             window,
             "Boxes not exported",
-            f"The boxes in {listed} have changes that are in no exported CSV. Close anyway and lose them?",
+            f"The boxes in {listed} have changes that are in no exported CSV. Close anyway?\n\n"
+            "Boxes over a video opened from a file are autosaved: opening that video again offers them "
+            "back, and 'siamtrack recover VIDEO --out FILE' writes them out.",
             QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )
