@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from doubles import StepTracker, numbered_frames
+from doubles import StepTracker
 from gui import click, draw_rectangle, press, settle
 from qtpy.QtCore import Qt
 from test_widget import rows_of, run
 from test_window import assert_unchanged, click_button, snapshot
 
 from napari_siamtrack.io.box_csv import BoxRow, read_csv
-from napari_siamtrack.ui.layer_boxes import COLOURS, layer_kwargs
+from napari_siamtrack.ui.layer_boxes import COLOURS
 from napari_siamtrack.ui.shortcuts import KEYS
 from napari_siamtrack.ui.widget import PropagateWidget
 
@@ -23,30 +23,6 @@ SHIFT = Qt.KeyboardModifier.ShiftModifier
 
 def key(frame, track=1, x=10.0):
     return BoxRow(frame, track, x, 5.0, 8.0, 6.0, 1.0, "manual", True)
-
-
-@pytest.fixture
-def docked(make_napari_viewer):
-    """A shown viewer with a 12-frame video, a boxes layer of ``rows`` (nothing propagated), the widget."""
-    made = []
-
-    def make(rows, tracker=None):
-        viewer = make_napari_viewer(show=True)
-        viewer.window.resize(1100, 760)
-        viewer.add_image(numbered_frames(12, height=60, width=80), name="video")
-        kwargs = layer_kwargs(rows, name="boxes")
-        layer = viewer.add_shapes(kwargs.pop("data"), **kwargs)
-        widget = PropagateWidget(viewer, tracker_factory=lambda: tracker or StepTracker(score=0.43))
-        viewer.window.add_dock_widget(widget, area="right")
-        made.append(widget)
-        viewer.dims.set_current_step(0, 0)
-        viewer.layers.selection.active = layer
-        settle()
-        return viewer, widget, layer
-
-    yield make
-    for widget in made:
-        widget.close_guard.enabled = False
 
 
 @pytest.fixture

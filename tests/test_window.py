@@ -15,22 +15,12 @@ from napari_siamtrack.ui.widget import PropagateWidget
 
 
 @pytest.fixture
-def window(make_napari_viewer, qtbot):
+def window(docked, qtbot):
     """A shown viewer with a 12-frame video, a boxes layer with a keyframe on frame 0, and the widget
     docked; ``until`` frames are tracked (frames after it stay empty)."""
 
-    made = []
-
     def make(until=11, tracker=None):
-        viewer = make_napari_viewer(show=True)
-        viewer.window.resize(1100, 760)
-        viewer.add_image(numbered_frames(12, height=60, width=80), name="video")
-        kwargs = layer_kwargs([BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True)], name="boxes")
-        layer = viewer.add_shapes(kwargs.pop("data"), **kwargs)
-        widget = PropagateWidget(viewer, tracker_factory=lambda: tracker or StepTracker(score=0.43))
-        viewer.window.add_dock_widget(widget, area="right")
-        made.append(widget)
-        viewer.dims.set_current_step(0, 0)
+        viewer, widget, layer = docked([BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True)], tracker)
         if until < 11:
             widget.until.value, widget.until_frame.value = "frame", until
         run(widget, qtbot, timeout=60_000)
@@ -38,10 +28,7 @@ def window(make_napari_viewer, qtbot):
         settle()
         return viewer, widget, layer
 
-    yield make
-    for widget in made:  # the viewer fixture closes the window: no question then
-        widget.close_guard.enabled = False
-    made.clear()
+    return make
 
 
 def snapshot(layer):
