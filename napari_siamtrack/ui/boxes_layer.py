@@ -134,9 +134,10 @@ class BoxesLayer:
             colours, widths = style(features.iloc[len(features) - len(taken) :], self.threshold)
             style_of = {"edge_color": colours, "edge_width": widths}
         with self._quiet():
-            layer.remove(stale)
+            if stale:
+                layer.remove(stale)
             layer.add_rectangles(shapes, **style_of)
-        self._set_features(features, after)
+        self._set_features(features, after, with_confidence=after is not None)
         return len(taken)
 
     def replace_boxes(self, rows: list[BoxRow]) -> None:
@@ -309,15 +310,19 @@ class BoxesLayer:
             layer.face_color = "transparent"
         self._set_features(features_frame(rows))
 
-    def _set_features(self, features: pd.DataFrame, read: LayerBoxes | None = None) -> None:
-        """The one way features are assigned, with every box's confidence recomputed. napari resets the
-        defaults on assignment, so they are put back. ``read``: the shapes as boxes with these features,
-        when known."""
+    def _set_features(
+        self, features: pd.DataFrame, read: LayerBoxes | None = None, with_confidence: bool = False
+    ) -> None:
+        """The one way features are assigned, with every box's confidence recomputed (unless
+        ``with_confidence``: ``features`` come from :meth:`_with_confidence` of ``read``). napari resets
+        the defaults on assignment, so they are put back. ``read``: the shapes as boxes with these
+        features, when known."""
         layer = self.layer
         features = features.reset_index(drop=True)
         if read is None:
             read = read_boxes(layer.data, layer.shape_type, features)
-        features = self._with_confidence(features, read)
+        if not with_confidence:
+            features = self._with_confidence(features, read)
         with self._quiet():
             layer.features = features
             ids = features["track_id"]
