@@ -307,24 +307,12 @@ def test_a_gap_between_keyframes_is_tracked_forward_then_backward():
     assert all(table.get(1, f).score == 0.9 and table.get(1, f).x == 10.0 for f in range(1, 10))
 
 
-def test_each_frame_takes_the_run_that_weighs_more_there():
-    # The backward run scores 0.3, the forward one 0.9: weighed by distance, forward wins on frames 1-7
-    # (0.9 * (1 - d/10) > 0.3 * d/10), backward on 8-9. Boxes move 0.1 px a frame: they agree.
-    tracker = RunScoreTracker(lambda index, start: 0.9 if start == 0 else 0.3, dx=0.1)
+def test_each_frame_keeps_the_forward_box_whatever_the_scores():
+    # The backward run scores 0.9, the forward one 0.3; boxes move 0.1 px a frame, so the runs agree.
+    tracker = RunScoreTracker(lambda index, start: 0.3 if start == 0 else 0.9, dx=0.1)
     table, _, _ = both_ends(tracker)
     for f in range(1, 10):
-        row = table.get(1, f)
-        if f <= 7:
-            assert (row.x, row.score) == (pytest.approx(10 + 0.1 * f), 0.9), f
-        else:
-            assert (row.x, row.score) == (pytest.approx(10 + 0.1 * (10 - f)), 0.3), f
-
-
-def test_nearness_decides_between_equal_scores():
-    tracker = RunScoreTracker(lambda index, start: 1.0 - 0.05 * abs(index - start), dx=0.1)
-    table, _, _ = both_ends(tracker)
-    forward = [f for f in range(1, 10) if table.get(1, f).x == pytest.approx(10 + 0.1 * f)]
-    assert forward == [1, 2, 3, 4, 5]  # frame 5 is a tie: forward
+        assert (table.get(1, f).x, table.get(1, f).score) == (pytest.approx(10 + 0.1 * f), 0.3), f
 
 
 def test_where_the_runs_disagree_the_score_drops_so_review_finds_it():
@@ -333,7 +321,7 @@ def test_where_the_runs_disagree_the_score_drops_so_review_finds_it():
     table, _, _ = both_ends(StepTracker(dx=1.0))  # 8 px wide boxes drift apart 2 px a frame
     for f in range(1, 10):
         row, overlap = table.get(1, f), float(iou((10 + f, 5, 8, 6), (20 - f, 5, 8, 6)))
-        assert row.x == (10 + f if f <= 5 else 20 - f)
+        assert row.x == 10 + f
         assert row.score == pytest.approx(0.9 if overlap >= 0.5 else 0.9 * overlap), f
     assert [f for f in range(1, 10) if table.get(1, f).score < 0.5] == [1, 2, 3, 7, 8, 9]
 

@@ -14,7 +14,7 @@ The rules, for each track:
   (:mod:`napari_siamtrack.annotation.gaps`).
 - From every keyframe, a gap between two visible keyframes (inside the requested range) is filled from
   both ends, whatever the direction: forward from the keyframe before it, then backward from the one
-  after it, and each frame keeps the more reliable box of the two (:mod:`.fusion`). The direction
+  after it: each frame keeps the forward box, and the backward run checks it (:mod:`.fusion`). The direction
   decides the gaps before the first and after the last keyframe, which have one end.
 - ``direction="both"`` is forward plus backward; from the current frame, forward fills the gaps between
   keyframes and backward only the frames before the first keyframe, so no frame is tracked twice.
@@ -296,7 +296,7 @@ def _kept(segment: Segment, row: BoxRow, forward_rows: dict[GapKey, dict[int, Bo
         rows[row.frame] = row
         return row
     forward = rows.pop(row.frame, None)
-    return row if forward is None else fuse(forward, row, segment.stop - 1, segment.start)
+    return row if forward is None else fuse(forward, row)
 
 
 def _example_views(frames, run: Sequence[Segment]) -> list[list[tuple[np.ndarray, Box]]]:
