@@ -93,11 +93,15 @@ class BoxesLayer:
 
     def boxes(self) -> tuple[LayerBoxes, list[str]]:
         """The boxes, one per (track, frame), and a message for each shape left out."""
-        layer = self.layer
-        if self._read is None:
-            self._read = read_boxes(layer.data, layer.shape_type, layer.features)
-        boxes, repeated = unique_boxes(self._read)
+        boxes, repeated = unique_boxes(self._shapes())
         return boxes, boxes.problems + repeated
+
+    def _shapes(self) -> LayerBoxes:
+        """Every shape read as a box (or a problem), kept until the layer next changes."""
+        if self._read is None:
+            layer = self.layer
+            self._read = read_boxes(layer.data, layer.shape_type, layer.features)
+        return self._read
 
     def table(self) -> TrackTable:
         return TrackTable(self.boxes()[0].rows)
@@ -122,11 +126,10 @@ class BoxesLayer:
         # The boxes after the merge are the boxes now and the new ones (no need to read every shape
         # again), and the new shapes are added in their final colours: a merge costs little more than
         # its rows, however many boxes the layer holds.
-        self.boxes()
         added = features_frame(taken, confidence={})
         shapes = [rectangle(r) for r in taken]
         new = read_boxes(shapes, ["rectangle"] * len(taken), added)
-        after = _spliced(self._read, stale, new, layer.nshapes - len(stale))
+        after = _spliced(self._shapes(), stale, new, layer.nshapes - len(stale))
         features = pd.concat([features.drop(index=stale), added], ignore_index=True)
         style_of = {}
         if after is not None:
@@ -197,8 +200,8 @@ class BoxesLayer:
         return sorted({label for label in self.layer.features["label"] if label})
 
     def restyle(self, threshold: float | None = None) -> None:
-        """Recolour the boxes whose kind has changed (after an edit, or a change of the review
-        ``threshold``)."""
+        """Recolour the boxes, when the kind of one has changed (after an edit, or a change of the
+        review ``threshold``)."""
         if threshold is not None:
             self.threshold = threshold
         layer = self.layer
