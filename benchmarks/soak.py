@@ -8,7 +8,8 @@ measures how long the event loop goes without running it (its longest stall), an
 process's resident memory. Prints, per tenth of the run, the peak memory so far and its ratio to the
 peak at ``--baseline`` frames, and the longest stall in that stretch, with the CPU time the GUI thread
 spent in its longest busy gap (on a machine busy with other work a stall also holds the time spent
-waiting for a core; the CPU time does not). The first row, frame 1, is the start: torch and the
+waiting for a core; the CPU time does not), and the longest of Python's garbage collections (which
+hold every thread while they run). The first row, frame 1, is the start: torch and the
 weights load in the worker thread, and loading torch's libraries holds Python's interpreter lock.
 
     xvfb-run -a -s "-screen 0 1920x1080x24" python benchmarks/soak.py --threads 2   # 10,000 frames, 1080p
@@ -18,6 +19,7 @@ weights load in the worker thread, and loading torch's libraries holds Python's 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -69,6 +71,15 @@ class Probe:
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.tick)
         self.timer.start()
+        self.collection = self._collection_started = 0.0
+        gc.callbacks.append(self._on_collection)
+
+    def _on_collection(self, phase: str, info: dict) -> None:
+        """Times Python's garbage collections, which hold every thread while they run."""
+        if phase == "start":
+            self._collection_started = time.perf_counter()
+        else:
+            self.collection = max(self.collection, time.perf_counter() - self._collection_started)
 
     def tick(self) -> None:
         now, cpu = time.perf_counter(), time.thread_time()
@@ -77,12 +88,13 @@ class Probe:
         self.last, self.last_cpu = now, cpu
         self.peak = max(self.peak, self.process.memory_info().rss)
 
-    def stretch(self) -> tuple[float, float]:
-        """The longest stall and the longest busy gap since the last call, in seconds; starts a new
-        stretch."""
+    def stretch(self) -> tuple[float, float, float]:
+        """The longest stall, the longest busy gap and the longest garbage collection since the last
+        call, in seconds; starts a new stretch."""
         self.tick()
-        stall, busy, self.stall, self.busy = self.stall, self.busy, 0.0, 0.0
-        return stall, busy
+        stall, busy, collection = self.stall, self.busy, self.collection
+        self.stall = self.busy = self.collection = 0.0
+        return stall, busy, collection
 
 
 def main() -> None:
@@ -150,11 +162,11 @@ def main() -> None:
           f"viewer, autosave on, {args.threads or 'default'} torch threads, {os.cpu_count()} cores, "
           f"load average {load:.1f} at the end")
     print("| frames tracked | peak RSS (MiB) | vs frame " f"{args.baseline:,} | longest stall (ms) | "
-          "GUI-thread CPU in the busiest gap (ms) | frames/s so far |")
-    print("|---:|---:|---:|---:|---:|---:|")
-    for done, peak, stall, busy, seconds in rows:
+          "GUI-thread CPU in the busiest gap (ms) | longest garbage collection (ms) | frames/s so far |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for done, peak, stall, busy, collection, seconds in rows:
         print(f"| {done:,} | {peak / 2**20:.0f} | {peak / baseline:.3f} | {stall * 1000:.0f} | "
-              f"{busy * 1000:.0f} | {done / seconds:.1f} |")
+              f"{busy * 1000:.0f} | {collection * 1000:.0f} | {done / seconds:.1f} |")
     worst = max(row[2] for row in rows[1:])
     busiest = max(row[3] for row in rows[1:])
     print(f"peak at the end / at frame {args.baseline:,}: {rows[-1][1] / baseline:.3f} (bar: at most 1.10); "
