@@ -38,7 +38,8 @@ def measure(n: int, repeats: int) -> tuple[float, float]:
     merges, reads = [], []
     for k in range(repeats):
         first = n + k * BATCH
-        rows = [BoxRow(f, 1, 11.0, 12.0, 20.0, 20.0, 0.7, "tracked", False) for f in range(first, first + BATCH)]
+        frames = range(first, first + BATCH)
+        rows = [BoxRow(f, 1, 11.0, 12.0, 20.0, 20.0, 0.7, "tracked", False) for f in frames]
         started = time.perf_counter()
         binding.merge(rows)
         merges.append(time.perf_counter() - started)

@@ -244,12 +244,13 @@ def propagate(tracker, frames, segments: Sequence[Segment]) -> Iterator[Progress
 
     ``tracker`` has ``init(frame, boxes)``, ``update(frame) -> (boxes, scores)`` and
     ``select_targets(indices)`` (see :class:`~napari_siamtrack.tracking.tracker.Tracker`); when its
-    ``learns_from_examples`` is true, ``init`` also gets each segment's ``examples`` with their frames. ``frames`` is indexable
-    by frame number (a NumPy, dask or :class:`~napari_siamtrack.io.video_array.VideoArray` stack); when it has
-    ``iter_frames(start, stop)`` that is used to read frames in order. Stopping the iteration stops the
-    work at once; every row yielded so far is final, or replaced later in the same propagation by the
-    fused box of a gap filled from both ends (forward runs come first, so the backward pass of such a
-    gap fuses its boxes with the forward ones kept here).
+    ``learns_from_examples`` is true, ``init`` also gets each segment's ``examples`` with their frames.
+    ``frames`` is indexable by frame number (a NumPy, dask or
+    :class:`~napari_siamtrack.io.video_array.VideoArray` stack); when it has ``iter_frames(start, stop)``
+    that is used to read frames in order. Stopping the iteration stops the work at once; every row
+    yielded so far is final, or replaced later in the same propagation by the checked box of a gap filled
+    from both ends (forward runs come first, so the backward pass of such a gap checks the forward boxes
+    kept here).
     """
     total, done = total_frames(segments), 0
     open_segments = Counter(s.gap for s in segments if s.gap is not None)
