@@ -207,7 +207,9 @@ def test_opencv_baselines_follow_a_moving_square(name, sequence_folder):
     seq = load_sequence(sequence_folder)
     frames = [seq.read(i) for i in range(len(seq))]
     result = one_pass(OpenCVTracker(name), frames, seq.boxes)
-    assert success_curve(result.boxes, seq.boxes)[10] > 0.8  # IoU > 0.5 on most frames
+    # The centre within 20 px on every frame. Not IoU: MIL's box size varies from run to run in one
+    # process (its random generator is internal; IoU > 0.5 on 70-100% of the frames over 40 runs).
+    assert precision_curve(result.boxes, seq.boxes)[20] == 1.0
 
 
 @pytest.fixture
