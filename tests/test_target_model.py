@@ -152,3 +152,32 @@ def test_template_features_from_the_search_features_match_a_template_crop(growin
     torch.testing.assert_close(cut, s.templates, atol=1e-4, rtol=1e-4)
     shifted = tracker._features_at(features, 1, torch.zeros(1, dtype=torch.long), torch.tensor([[32.0, -16.0]]), 5)
     torch.testing.assert_close(shifted[0], features[0, :, 7:12, 10:15], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("look_alike", ["redder", "grey"])
+def test_on_a_look_alike_crossing_the_siamese_score_alone_switches_and_the_shipped_tracker_does_not(look_alike):
+    """A face walks across a photograph; a recoloured copy of it walks the other way, a little lower, and
+    passes in front of part of it. The shipped network and settings, with and without the target model
+    and the look-alike memory."""
+    from dataclasses import replace
+
+    from skimage import data
+
+    from napari_siamtrack.bench.generated import crossing
+    from napari_siamtrack.metrics import iou
+
+    face = data.astronaut()[30:130, 170:250]
+    recoloured = {
+        "redder": np.clip(face.astype(int) + [40, -20, -20], 0, 255),
+        "grey": np.repeat(face.mean(axis=2, keepdims=True), 3, axis=2),
+    }[look_alike].astype(np.uint8)
+    video, truth = crossing(face, recoloured, data.coffee(), frames=60, gap=0.6)
+    shipped = Tracker()
+    siamese = Tracker(config=replace(shipped.config, target_model=0.0, distractor=0.0, redetect_after=0))
+    overlap = {}
+    for name, tracker in (("siamese", siamese), ("shipped", shipped)):
+        tracker.init(video[0], truth[0])
+        boxes = np.array([tracker.update(frame)[0] for frame in video[1:]])
+        overlap[name] = iou(boxes, truth[1:])
+    assert overlap["siamese"][-10:].max() < 0.1  # it left with the look-alike
+    assert overlap["shipped"].min() > 0.6  # it held the target all the way
