@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -52,14 +53,15 @@ def _in_frame(box, width: int, height: int, eps: float = 1e-9) -> bool:
 # --- geometry ---------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("side_scale_cells", [0, 5])
 @pytest.mark.parametrize("sequence", ["growing", "shrinking", "translating"])
-def test_tracks_moving_and_scaling_target(request, sequence) -> None:
+def test_tracks_moving_and_scaling_target(request, sequence, side_scale_cells) -> None:
     frames, truth = request.getfixturevalue(sequence)
     # The template update is checked where the size stays put: a template updated while the box
     # lags behind a steady growth learns the lagging size (a known trade-off of updating). The
     # translating target also runs with the search region moved ahead.
-    config = TrackerConfig(template_lr=0.1, motion=0.75) if sequence == "translating" else None
-    tracker = analytic_tracker(config=config)
+    config = TrackerConfig(template_lr=0.1, motion=0.75) if sequence == "translating" else TrackerConfig()
+    tracker = analytic_tracker(config=replace(config, side_scale_cells=side_scale_cells))
     tracker.init(frames[0], truth[0])
     ious = []
     for frame, gt in zip(frames[1:], truth[1:]):
@@ -122,14 +124,36 @@ def test_side_scales_every_other_frame(growing) -> None:
     assert min(ious) > 0.7
 
 
+def test_side_scales_scored_on_small_crops_where_the_target_was_found(growing) -> None:
+    """With side_scale_cells=5 each frame takes one full search crop, then one 159 px crop per other
+    scale centred on the place found (a 5 x 5 response); the size still follows the target."""
+
+    class Sizes(AnalyticFeatures):
+        calls: list[tuple[int, int]] = []
+
+        def forward(self, images):
+            self.calls.append(tuple(images.shape[i] for i in (0, 2)))
+            return super().forward(images)
+
+    frames, truth = growing
+    backbone = Sizes()
+    backbone.calls = []
+    tracker = analytic_tracker(backbone=backbone, config=TrackerConfig(side_scale_cells=5))
+    tracker.init(frames[0], truth[0])
+    boxes = [tracker.update(frame)[0] for frame in frames[1:]]
+    assert backbone.calls[:5] == [(1, 127), (1, 255), (2, 159), (1, 255), (2, 159)]
+    assert iou(np.array(boxes[-1]), truth[-1]) > 0.8
+    assert boxes[-1][2] > 1.2 * truth[0][2]  # it grew with the target
+
+
 # --- several targets ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("template_lr, motion", [(0.0, 0.0), (0.2, 0.75)])
-def test_batched_targets_match_single_trackers(growing, template_lr, motion) -> None:
+@pytest.mark.parametrize("template_lr, motion, side_scale_cells", [(0.0, 0.0, 0), (0.2, 0.75, 0), (0.0, 0.0, 5)])
+def test_batched_targets_match_single_trackers(growing, template_lr, motion, side_scale_cells) -> None:
     frames, truth = growing
     boxes = np.array([truth[0], (20.0, 25.0, 40.0, 30.0), (230.0, 150.0, 50.0, 60.0)])
-    config = TrackerConfig(template_lr=template_lr, motion=motion)
+    config = TrackerConfig(template_lr=template_lr, motion=motion, side_scale_cells=side_scale_cells)
     batched = analytic_tracker(config=config)
     batched.init(frames[0], boxes)
     assert batched.num_targets == 3

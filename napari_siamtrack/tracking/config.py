@@ -15,6 +15,7 @@ class TrackerConfig:
     context_amount: float = 0.5  #: context added around the box: p = context_amount * (w + h)
     num_scales: int = 3  #: search scales, step ** linspace(-(n-1)/2, (n-1)/2, n)
     scale_every: int = 1  #: search the other scales on every n-th frame only (the unit scale always)
+    side_scale_cells: int = 0  #: n > 0: find the place at the unit scale, then score the others on n x n cells there
     scale_step: float = 1.0375  #: ratio between neighbouring scales
     scale_penalty: float = 0.9745  #: multiplies the peak of every scale but the unit one
     scale_lr: float = 0.59  #: how fast the size follows the chosen scale
@@ -44,6 +45,8 @@ class TrackerConfig:
             "instance_size": self.instance_size > self.exemplar_size and self.instance_size % 2 == 1,
             "num_scales": self.num_scales >= 1 and self.num_scales % 2 == 1,
             "scale_every": self.scale_every >= 1,
+            "side_scale_cells": self.side_scale_cells == 0
+            or (self.side_scale_cells % 2 == 1 and 0 < self.side_scale_cells <= self.score_size),
             "scale_step": self.scale_step >= 1.0,
             "scale_penalty": 0.0 < self.scale_penalty <= 1.0,
             "scale_lr": 0.0 <= self.scale_lr <= 1.0,

@@ -25,6 +25,10 @@ appearance; the template matched is that average blended with the first frame's,
 ``template_anchor`` share, so that the template cannot drift away from what the user drew. With
 ``motion`` > 0 each search region is first moved ahead by that share of the target's displacement over
 the last frame (a constant-velocity guess), unless that frame's score was below ``motion_min_score``.
+With ``side_scale_cells`` n > 0 the place is found at the unit scale alone; the other scales are then
+scored on small crops centred there (n x n response cells each: 175 px at n = 7, under half a full
+crop's pixels), and the size eases towards the best scale. The place is then never taken from a side
+scale's map.
 
 Deliberate departures from SiamDW's code: crops are continuous (no rounding of crop sizes or corners)
 and taken at every scale directly; the upsampled map has an exact centre (SiamDW's 272x272 map is read
@@ -147,6 +151,8 @@ class Tracker:
         self._window = (hann / hann.sum()).to(self.device)
         self._up_size = up
         self._upsample = _bicubic_matrix(c.score_size, up).to(self.device)
+        cells = max(c.side_scale_cells, 1)
+        self._side_upsample = _bicubic_matrix(cells, (cells - 1) * c.response_up + 1).to(self.device)
         self._filter = None
         if c.target_model > 0:
             self._filter = CorrelationFilter(
@@ -253,8 +259,9 @@ class Tracker:
         c = self.config
         s.updates += 1
         scales, penalties = self._scales, self._penalties
-        if s.updates % c.scale_every:  # a frame without the other scales
-            middle = (c.num_scales - 1) // 2
+        middle = (c.num_scales - 1) // 2
+        side_scales = c.num_scales > 1 and s.updates % c.scale_every == 0
+        if not side_scales or c.side_scale_cells:  # the place is found at the unit scale alone
             scales, penalties = scales[middle : middle + 1], penalties[middle : middle + 1]
         k, n = s.centres.shape[0], len(scales)
         sides = (s.search[:, None] * scales[None, :]).reshape(-1)  # (K*S,) grouped by target
@@ -270,6 +277,7 @@ class Tracker:
             # stays that of the plain template, so that it means the same with or without them.
             located = self.model.head(s.templates - c.distractor * s.distractors, features).float() \
                 if c.distractor > 0 else response
+        siamese = response
         if s.filters is not None:  # the target model votes, centred so that 0.5 is neutral
             learned = c.target_model * (self._filter.respond(s.filters, features)[:, None, 2:-2, 2:-2]
                                         .clamp(0.0, 1.0) - 0.5)
@@ -294,12 +302,14 @@ class Tracker:
         scale = scales[best]
         frame_px_per_crop_px = (s.search * scale / c.instance_size)[:, None]
         centres = ahead + offset * (c.total_stride / c.response_up) * frame_px_per_crop_px
+        centres = torch.minimum(centres.clamp_min(0.0), limits)
+        if side_scales and c.side_scale_cells:
+            scale = self._scale_at(frame, centres, siamese.reshape(k, *siamese.shape[-2:]), rows, cols)
 
         # Ease the size towards the chosen scale, then keep everything inside sane limits.
         factor = (1 - c.scale_lr) + c.scale_lr * scale
         s.search = torch.clamp(s.search * factor, s.search_limits[:, 0], s.search_limits[:, 1])
         s.sizes = torch.minimum(torch.maximum(s.sizes * factor[:, None], s.min_sizes), limits)
-        centres = torch.minimum(centres.clamp_min(0.0), limits)
         trusted = torch.from_numpy(score >= c.motion_min_score)[:, None]
         s.motions = torch.where(trusted, centres - s.centres, 0.0)
         if c.distractor > 0:
@@ -336,6 +346,34 @@ class Tracker:
         if s.single:
             return tuple(float(v) for v in boxes[0]), float(score[0])
         return boxes, score
+
+    def _scale_at(self, frame: np.ndarray, centres: torch.Tensor, unit: torch.Tensor, rows, cols) -> torch.Tensor:
+        """Each target's scale factor, chosen where it was just found (``centres``): the other scales'
+        template responses on ``side_scale_cells`` square cells centred there (one small crop each)
+        against the unit scale's response ``unit`` (K, 17, 17) on as many cells around its peak
+        (``rows``, ``cols``: upsampled cells); the best of each upsampled map, non-unit ones
+        penalised, as in the full search."""
+        s, c = self._state, self.config
+        k, m = centres.shape[0], c.side_scale_cells
+        middle = (c.num_scales - 1) // 2
+        others = [i for i in range(c.num_scales) if i != middle]
+        crop = c.exemplar_size + c.total_stride * (m - 1)  # a crop whose response is m x m cells
+        sides = (s.search[:, None] * self._scales[others][None, :] * (crop / c.instance_size)).reshape(-1)
+        crops = self._crops(frame, s.window, s.fill, centres.repeat_interleave(len(others), dim=0), sides, crop)
+        features = self._search_features(crops, len(others))
+        with self._autocast(self.precision):
+            side = self.model.head(s.templates, features).float()
+        side = (self._side_upsample @ side @ self._side_upsample.T).reshape(k, len(others), -1).amax(dim=2)
+        up = (self._upsample @ unit @ self._upsample.T)  # (K, U, U)
+        reach = (m // 2) * c.response_up
+        grid = torch.arange(self._up_size)
+        near = ((grid[None, :, None] - rows[:, None, None]).abs() <= reach) \
+            & ((grid[None, None, :] - cols[:, None, None]).abs() <= reach)
+        at_unit = torch.where(near.to(up.device), up, torch.full_like(up, -torch.inf)).reshape(k, -1).amax(dim=1)
+        values = torch.empty(k, c.num_scales, device=up.device)
+        values[:, middle], values[:, others] = at_unit, side
+        best = (values * self._penalties).argmax(dim=1).cpu()
+        return self._scales[best]
 
     def _features_at(self, features, n: int, best, offset, side: int) -> torch.Tensor:
         """The ``side`` x ``side`` cells of each target's chosen search features around where it was
