@@ -100,6 +100,20 @@ def test_a_second_propagate_while_running_is_refused(setup, qtbot):
         widget.cancel()
 
 
+def test_during_a_run_collections_skip_the_objects_from_before_it_and_get_them_back_after(setup, qtbot):
+    import gc
+
+    viewer, widget, _ = setup(n_frames=200, tracker=StepTracker(delay=0.01))
+    assert gc.get_freeze_count() == 0
+    worker = widget.propagate()
+    with qtbot.waitSignal(worker.finished, timeout=10_000):
+        qtbot.waitUntil(lambda: widget.progress.value >= 5, timeout=10_000)
+        frozen = gc.get_freeze_count()
+        widget.cancel()
+    assert frozen > 10_000  # napari's objects, at least
+    assert gc.get_freeze_count() == 0
+
+
 def test_closing_the_boxes_layer_stops_the_run(setup, qtbot):
     viewer, widget, _ = setup(n_frames=200, tracker=StepTracker(delay=0.01))
     worker = widget.propagate()

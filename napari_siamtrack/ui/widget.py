@@ -6,7 +6,8 @@ into a large layer takes long). Cancel stops at the next frame and keeps every b
 last propagation" takes a run back. A target the tracker loses is not stopped on: its boxes
 keep coming with low confidence, drawn in the "uncertain" colour; "Next uncertain" jumps from run to run
 of them, and the track timeline (docked under the canvas) shows where they are. The boxes layer is
-saved as it changes (:mod:`.autosave`).
+saved as it changes (:mod:`.autosave`). While a run goes on, garbage collections scan only what it
+created (:mod:`.collector`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..annotation.propagation import PropagationError, PropagationRequest, plan,
 from ..io.box_csv import BoxRow
 from .autosave import AutoSave
 from .boxes_layer import BoxesLayer
+from .collector import QuietCollector
 from .export_controls import ExportControls
 from .label_controls import LabelControls
 from .layer_boxes import layer_kwargs
@@ -55,6 +57,7 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         self.viewer = napari_viewer
         self.tracker_factory = tracker_factory or shipped_tracker
         self.worker = None
+        self._collector = QuietCollector()
         self._bindings: dict[int, BoxesLayer] = {}
         self._pending: list = []
         self._pending_gaps: list = []
@@ -306,6 +309,7 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         self.status.value = f"Loading the tracker for {total} frames…"
         self.worker.yielded.connect(self._on_progress)
         self.worker.finished.connect(self._on_finished)
+        self.worker.finished.connect(self._collector.release)  # also if the widget is gone by then
         self.worker.returned.connect(self._on_returned)
         self.worker.errored.connect(lambda exc: self.error(f"propagation failed: {exc}"))
         self._set_running(True)
@@ -368,6 +372,7 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
             self.error(f"propagation failed: {problem}")
 
     def _on_progress(self, progress) -> None:
+        self._collector.hold()  # from the first tracked frame on: torch and the tracker are loaded
         self._pending.extend(progress.rows)
         self._pending_gaps.extend(progress.filled)
         self._done = progress.done
