@@ -326,7 +326,7 @@ def test_ctrl_c_keeps_the_finished_videos(clips, tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     # Ctrl-C's default action, as a terminal's process has it (a test runner may have SIGINT ignored,
     # and a child inherits that)
-    default_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    default_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                                start_new_session=True, preexec_fn=default_sigint)
     deadline = time.monotonic() + 600

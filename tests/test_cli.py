@@ -136,7 +136,7 @@ def test_export_and_import_every_format(video, tmp_path, capsys):
         back = tmp_path / f"{name}.csv"
         assert main(["import", str(outs[name]), "--format", name, "--out", str(back)]) == 0
         got = read_csv(back)
-        boxes_of = lambda rows: [(r.frame, r.x, r.y, r.w, r.h, r.label) for r in rows]  # noqa: E731
+        boxes_of = lambda rows: [(r.frame, r.x, r.y, r.w, r.h, r.label) for r in rows]
         assert boxes_of(got) == boxes_of(rows)
         assert [r.keyframe for r in got] == ([True] * 6 if name != "coco" else [True] + [False] * 5)
 

@@ -12,14 +12,14 @@ import sys
 from pathlib import Path
 
 out = Path(sys.argv[1])
-import napari_siamtrack  # noqa: E402
+import napari_siamtrack
 
 installed_at = str(Path(napari_siamtrack.__file__).resolve().parent)
 
 validate = subprocess.run([sys.executable, "-m", "npe2", "validate", "napari-siamtrack"],
                           capture_output=True, text=True, check=False)
 
-from npe2 import PluginManager  # noqa: E402
+from npe2 import PluginManager
 
 manager = PluginManager.instance()
 manager.discover()
@@ -30,8 +30,8 @@ for command in manifest.contributions.commands:
     getattr(importlib.import_module(module), name)
     imported.append(command.python_name)
 
-import napari  # noqa: E402
-from qtpy.QtCore import QEventLoop, QTimer  # noqa: E402
+import napari
+from qtpy.QtCore import QEventLoop, QTimer
 
 viewer = napari.Viewer(show=False)
 _, widget = viewer.window.add_plugin_dock_widget("napari-siamtrack", "Propagate boxes")

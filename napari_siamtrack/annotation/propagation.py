@@ -235,7 +235,7 @@ def total_frames(segments: Sequence[Segment]) -> int:
 
 def _runs(segments: Sequence[Segment]):
     """Segments grouped into tracker runs: same start frame, same direction; forward runs first."""
-    key = lambda s: (-s.step, s.start * s.step)  # noqa: E731
+    key = lambda s: (-s.step, s.start * s.step)
     return [list(run) for _, run in groupby(sorted(segments, key=key), key=key)]
 
 
