@@ -83,7 +83,7 @@ def time_csrt(frames, boxes: np.ndarray) -> float:
     trackers = []
     for box in boxes:
         t = cv2.TrackerCSRT_create()
-        t.init(bgr[0], tuple(int(round(v)) for v in box))
+        t.init(bgr[0], tuple(round(v) for v in box))
         trackers.append(t)
     start = time.perf_counter()
     for frame in bgr[1:]:

@@ -29,7 +29,7 @@ def point(viewer, layer, y: float, x: float) -> QPoint:
     cy, cx = camera.center[-2:]
     px = (world[-1] - cx) * camera.zoom + native.width() / 2
     py = (world[-2] - cy) * camera.zoom + native.height() / 2
-    return QPoint(int(round(px)), int(round(py)))
+    return QPoint(round(px), round(py))
 
 
 def drag(viewer, layer, start: tuple[float, float], end: tuple[float, float], steps: int = 6) -> None:

@@ -68,7 +68,7 @@ def test_a_click_on_the_timeline_goes_to_that_frame_and_track(make_napari_viewer
     assert view.isVisible() and len(view.timeline.lanes) == 2
     lane = view.timeline.lanes[1]
     assert lane.track_id == 2 and lane.keyframes == (0,) and lane.uncertain and lane.uncertain[0][0] == 20
-    x = int(round(view.timeline.x_of(23, view.width())))
+    x = round(view.timeline.x_of(23, view.width()))
     from napari_siamtrack.ui.timeline import RULER_HEIGHT
 
     y = int((view.height() - RULER_HEIGHT) * 0.75)  # the second lane

@@ -85,7 +85,7 @@ def _fit(image: np.ndarray, height: int, width: int) -> np.ndarray:
 def _paste(frame: np.ndarray, patch: np.ndarray, cx: float, cy: float) -> None:
     """Paste ``patch`` centred on (cx, cy), to the nearest pixel, clipped to the frame."""
     h, w = patch.shape[:2]
-    x0, y0 = int(round(cx - w / 2)), int(round(cy - h / 2))
+    x0, y0 = round(cx - w / 2), round(cy - h / 2)
     fx0, fy0 = max(x0, 0), max(y0, 0)
     fx1, fy1 = min(x0 + w, frame.shape[1]), min(y0 + h, frame.shape[0])
     if fx1 > fx0 and fy1 > fy0:

@@ -115,7 +115,7 @@ def evaluate(
             crossed[half == h] = probability(features[half == h], fit(features[half != h], other))
     shipped = probability(features, model)
     return {
-        "frames": int(len(right)),
+        "frames": len(right),
         "wrong": int((~right).sum()),
         "sequences": len(records),
         "raw score": _summary(scores, right, sequence, raw_threshold),

@@ -54,7 +54,7 @@ class OpenCVTracker:
     def init(self, frame: np.ndarray, box: np.ndarray) -> None:
         self._tracker = self._create()
         x, y, w, h = (float(v) for v in box)
-        rect = (int(round(x)), int(round(y)), max(1, int(round(w))), max(1, int(round(h))))
+        rect = (round(x), round(y), max(1, round(w)), max(1, round(h)))
         self._tracker.init(self._bgr(frame), rect)
         self._box = np.asarray(box, dtype=np.float64)
 
