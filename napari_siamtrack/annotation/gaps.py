@@ -10,6 +10,7 @@ since (see :class:`FilledGaps`), and gaps that are not filled.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from ..io.box_csv import BoxRow
 from .track_table import TrackTable
@@ -47,7 +48,7 @@ class Gap:
 def _bounds(table: TrackTable, track_id: int) -> list[tuple[BoxRow | None, BoxRow | None]]:
     """(keyframe before, keyframe after) of each gap of ``track_id``, in frame order."""
     keys = [table.get(track_id, f) for f in table.keyframes(track_id)]
-    return [(None, keys[0]), *zip(keys, keys[1:]), (keys[-1], None)] if keys else []
+    return [(None, keys[0]), *pairwise(keys), (keys[-1], None)] if keys else []
 
 
 def track_gaps(table: TrackTable, track_id: int, n_frames: int) -> list[Gap]:
