@@ -105,9 +105,19 @@ class TrackerConfig:
 #: SiamDW's per-benchmark values for SiamFC+ with CIResNet-22 (``experiments/test/*/SiamFCRes22.yaml``).
 PRESETS: dict[str, dict[str, float]] = {
     "default": {},
-    "otb2013": dict(scale_step=1.0482, scale_lr=0.3629, scale_penalty=0.9997, window_influence=0.3896),
-    "otb2015": dict(scale_step=1.1897, scale_lr=0.2226, scale_penalty=0.9370, window_influence=0.2897),
-    "vot2015": dict(scale_step=1.1190, scale_lr=0.4373, scale_penalty=0.9811, window_influence=0.2569),
-    "vot2016": dict(scale_step=1.1535, scale_lr=0.4596, scale_penalty=0.9259, window_influence=0.3309),
-    "vot2017": dict(scale_step=1.1466, scale_lr=0.2061, scale_penalty=0.9994, window_influence=0.3242),
+    "otb2013": {
+        "scale_step": 1.0482, "scale_lr": 0.3629, "scale_penalty": 0.9997, "window_influence": 0.3896
+    },
+    "otb2015": {
+        "scale_step": 1.1897, "scale_lr": 0.2226, "scale_penalty": 0.9370, "window_influence": 0.2897
+    },
+    "vot2015": {
+        "scale_step": 1.1190, "scale_lr": 0.4373, "scale_penalty": 0.9811, "window_influence": 0.2569
+    },
+    "vot2016": {
+        "scale_step": 1.1535, "scale_lr": 0.4596, "scale_penalty": 0.9259, "window_influence": 0.3309
+    },
+    "vot2017": {
+        "scale_step": 1.1466, "scale_lr": 0.2061, "scale_penalty": 0.9994, "window_influence": 0.3242
+    },
 }
