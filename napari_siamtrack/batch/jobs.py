@@ -143,7 +143,7 @@ def _manifest_row(fields: list[str], columns: dict[str, int], base: Path) -> tup
     return video, Start(frame, track_id, box, value.get("label", ""))  # type: ignore[arg-type]
 
 
-def _number(kind: type[int] | type[float], name: str, text: str) -> int | float:
+def _number(kind: type[int | float], name: str, text: str) -> int | float:
     try:
         return kind(text)
     except ValueError:

@@ -157,7 +157,7 @@ def write_csv(path: str | os.PathLike, rows: Iterable[BoxRow]) -> Path:
     return path
 
 
-def _parse(kind: type[int] | type[float], name: str, text: str) -> int | float:
+def _parse(kind: type[int | float], name: str, text: str) -> int | float:
     try:
         return kind(text)
     except ValueError:
