@@ -151,10 +151,14 @@ def _summary(values: np.ndarray, right: np.ndarray, sequence: np.ndarray, thresh
 def review_table(result: dict) -> str:
     """The evaluation as a text table."""
     lines = [
-        f"Review on {result['frames']} annotated frames of {result['sequences']} sequences "
-        f"({result['wrong']} with IoU < 0.5): ROC AUC for IoU >= 0.5, and 'uncertain' below the threshold",
-        f"{'signal':<30} {'AUC':>6} {'AUC/raw':>7} {'per video':>9} {'threshold':>9} {'flagged':>8} "
-        f"{'precision':>9} {'recall':>7}",
+        (
+            f"Review on {result['frames']} annotated frames of {result['sequences']} sequences "
+            f"({result['wrong']} with IoU < 0.5): ROC AUC for IoU >= 0.5, and 'uncertain' below the threshold"
+        ),
+        (
+            f"{'signal':<30} {'AUC':>6} {'AUC/raw':>7} {'per video':>9} {'threshold':>9} {'flagged':>8} "
+            f"{'precision':>9} {'recall':>7}"
+        ),
     ]
     base = result["raw score"]["auc"]
     for name in ("raw score", "confidence, cross-validated", "confidence, shipped model"):
