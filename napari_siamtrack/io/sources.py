@@ -11,11 +11,15 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 import imageio.v3 as iio
 import numpy as np
 import tifffile
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 TIFF_SUFFIXES = (".tif", ".tiff")
@@ -87,7 +91,7 @@ class FrameSource(ABC):
     def close(self) -> None:
         """Release open files; the base class holds none."""
 
-    def __enter__(self) -> FrameSource:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
