@@ -139,7 +139,7 @@ def _finish(future, job: VideoJob, found: dict, out_dir: Path, threshold: float)
         tracked = future.result()
     except TrackerSetupError:
         raise
-    except Exception as exc:  # whatever broke this video (a worker's exception, or its workers died)
+    except Exception as exc:  # noqa: BLE001 - whatever broke this video (a worker raised, or workers died)
         return _summary(job, "failed", error=_error_text(exc))
     finally:
         future.release()

@@ -106,7 +106,7 @@ def _thread_tracker(spec: TrackerSpec, worker_name: object):
         _spread_over_gpus(worker_name)
         try:
             tracker = spec.make()
-        except Exception as exc:  # any failure here would fail every video the same way
+        except Exception as exc:  # noqa: BLE001 - any failure here would fail every video the same way
             raise TrackerSetupError(f"cannot make the tracker: {exc}") from None
         _local.key, _local.tracker = spec.key, tracker
     return _local.tracker

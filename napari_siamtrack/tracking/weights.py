@@ -126,7 +126,7 @@ def _load_safetensors(path: Path) -> LoadedWeights:
     try:
         with safe_open(str(path), framework="pt") as fh:
             meta = fh.metadata() or {}
-            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 (not a dict)
     except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(f"corrupt weights file {path}: {exc}") from None
     if meta.get("format") != FORMAT:
@@ -169,7 +169,7 @@ def _load_checkpoint(path: Path, trust_pickle: bool) -> LoadedWeights:
                 "(command line: --trust-pickle)."
             ) from None
         obj = _load_untrusted(path)
-    except Exception as exc:  # torch raises many types for truncated or foreign files
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for truncated or foreign files
         raise _unreadable(path, exc) from None
     if isinstance(obj, Mapping) and isinstance(obj.get("state_dict"), Mapping):
         obj = obj["state_dict"]
@@ -194,7 +194,7 @@ def _load_checkpoint(path: Path, trust_pickle: bool) -> LoadedWeights:
 def _load_untrusted(path: Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - unpickling can raise anything
         raise _unreadable(path, exc) from None
 
 
