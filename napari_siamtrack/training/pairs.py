@@ -29,7 +29,7 @@ class PairDataset(torch.utils.data.Dataset):
         self,
         cache: CropCache,
         pairs: int,
-        augmentation: Augmentation = Augmentation(),
+        augmentation: Augmentation = Augmentation(),  # noqa: B008 - frozen, so one shared default is safe
         frame_range: int = 100,
         exemplar_size: int = 127,
         instance_size: int = 255,
