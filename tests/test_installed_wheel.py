@@ -68,7 +68,7 @@ def test_the_wheel_holds_every_module_of_the_source_tree_and_the_data(dist):
 
 def test_the_readme_renders_on_the_index(dist):
     """PyPI shows the README without the repository around it: images need absolute addresses."""
-    _, sdist = dist
+    _, _sdist = dist
     readme = (ROOT / "README.md").read_text()
     for line in readme.splitlines():
         if line.startswith("!["):

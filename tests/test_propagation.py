@@ -207,7 +207,7 @@ def test_backward_reads_blocks_in_file_order(monkeypatch):
 
     frames = InOrderOnly(numbered_frames(10))
     monkeypatch.setattr(propagation, "_BACKWARD_BLOCK_BYTES", 3 * 48 * 64 * 2)  # three frames a block
-    tracker, _, rows = run([Segment(1, 8, 1, (10.0, 5.0, 8.0, 6.0))], frames)
+    tracker, _, _rows = run([Segment(1, 8, 1, (10.0, 5.0, 8.0, 6.0))], frames)
     assert frames.reads == [(6, 9), (3, 6), (1, 3)]
     assert tracker.updates == [7, 6, 5, 4, 3, 2, 1]
 
@@ -215,7 +215,7 @@ def test_backward_reads_blocks_in_file_order(monkeypatch):
 def test_targets_starting_together_share_a_run_and_stop_at_their_own_end():
     segments = [Segment(1, 0, 2, (10.0, 5.0, 8.0, 6.0)), Segment(2, 0, 5, (30.0, 5.0, 8.0, 6.0))]
     assert total_frames(segments) == 5
-    tracker, steps, rows = run(segments, numbered_frames(10))
+    tracker, _steps, rows = run(segments, numbered_frames(10))
     assert len(tracker.inits) == 1 and tracker.updates == [1, 2, 3, 4, 5]
     assert [(r.track_id, r.frame) for r in rows] == [(1, 1), (2, 1), (1, 2), (2, 2), (2, 3), (2, 4), (2, 5)]
     assert [r.x for r in rows if r.track_id == 2] == [31.0, 32.0, 33.0, 34.0, 35.0]

@@ -41,7 +41,7 @@ def run(widget, qtbot, timeout=10_000):
 
 
 def test_propagate_fills_every_frame(setup, qtbot):
-    viewer, widget, tracker = setup()
+    _viewer, widget, _tracker = setup()
     assert widget.image.value.name == "video" and widget.boxes.value.name == "boxes"
     assert widget.until_frame.max == 11
     run(widget, qtbot)
@@ -78,7 +78,7 @@ def test_moving_a_box_makes_it_a_keyframe_and_repropagation_keeps_it(setup, qtbo
 
 
 def test_cancel_stops_and_keeps_the_boxes_made_so_far(setup, qtbot):
-    viewer, widget, tracker = setup(n_frames=200, tracker=StepTracker(delay=0.01))
+    _viewer, widget, tracker = setup(n_frames=200, tracker=StepTracker(delay=0.01))
     worker = widget.propagate()
     with qtbot.waitSignal(worker.finished, timeout=10_000):
         qtbot.waitUntil(lambda: widget.progress.value >= 20, timeout=10_000)
@@ -92,7 +92,7 @@ def test_cancel_stops_and_keeps_the_boxes_made_so_far(setup, qtbot):
 
 
 def test_a_second_propagate_while_running_is_refused(setup, qtbot):
-    viewer, widget, _ = setup(n_frames=100, tracker=StepTracker(delay=0.01))
+    _viewer, widget, _ = setup(n_frames=100, tracker=StepTracker(delay=0.01))
     worker = widget.propagate()
     assert not widget.propagate_button.enabled
     assert widget.propagate() is None
@@ -103,7 +103,7 @@ def test_a_second_propagate_while_running_is_refused(setup, qtbot):
 def test_during_a_run_collections_skip_the_objects_from_before_it_and_get_them_back_after(setup, qtbot):
     import gc
 
-    viewer, widget, _ = setup(n_frames=200, tracker=StepTracker(delay=0.01))
+    _viewer, widget, _ = setup(n_frames=200, tracker=StepTracker(delay=0.01))
     assert gc.get_freeze_count() == 0
     worker = widget.propagate()
     with qtbot.waitSignal(worker.finished, timeout=10_000):
@@ -158,7 +158,7 @@ def test_next_uncertain_jumps_from_run_to_run(setup, qtbot):
 
 
 def test_keyframe_toggle(setup, qtbot):
-    viewer, widget, _ = setup()
+    _viewer, widget, _ = setup()
     run(widget, qtbot)
     layer = widget.boxes.value
     layer.selected_data = widget.binding().indices_on(4)
@@ -201,7 +201,7 @@ def test_bad_input_is_refused_with_a_message(setup, monkeypatch, change, message
 
 
 def test_export_writes_every_box(setup, qtbot, tmp_path):
-    viewer, widget, _ = setup()
+    _viewer, widget, _ = setup()
     run(widget, qtbot)
     path = widget.export(tmp_path / "out.boxes.csv")
     rows = read_csv(path)
@@ -223,7 +223,7 @@ def paste(layer, source_index, frame):
 
 
 def test_pasting_a_box_replaces_its_tracks_tracked_box(setup, qtbot):
-    viewer, widget, _ = setup()
+    _viewer, widget, _ = setup()
     run(widget, qtbot)
     layer = widget.boxes.value
     (first,) = widget.binding().indices_on(0)
@@ -237,7 +237,7 @@ def test_pasting_a_box_replaces_its_tracks_tracked_box(setup, qtbot):
 
 
 def test_tracked_boxes_take_their_tracks_label(setup, qtbot):
-    viewer, widget, _ = setup(boxes=(BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True, label="mouse"),))
+    _viewer, widget, _ = setup(boxes=(BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True, label="mouse"),))
     run(widget, qtbot)
     assert {r.label for r in rows_of(widget).values()} == {"mouse"}
     # a track relabelled while boxes are still coming in: the newer boxes take the new label
@@ -277,7 +277,7 @@ def test_labels_from_the_list_go_to_new_tracks_and_to_the_selected_tracks(setup,
 
 
 def test_the_label_list_takes_in_a_layers_labels_and_refuses_bad_ones(setup, make_napari_viewer_proxy):
-    viewer, widget, _ = setup(boxes=(BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True, label="cell"),))
+    _viewer, widget, _ = setup(boxes=(BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True, label="cell"),))
     controls = widget.labels
     assert controls.label.choices == ("", "cell")
     controls.new_name.value = "a\tb"
@@ -302,7 +302,7 @@ def move(layer, index, dy, dx):
 
 def test_every_keyframe_retracks_only_the_gaps_next_to_a_change(setup, qtbot, monkeypatch):
     keys = [BoxRow(f, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True) for f in (0, 20)]
-    viewer, widget, tracker = setup(n_frames=30, boxes=keys)
+    _viewer, widget, tracker = setup(n_frames=30, boxes=keys)
     widget.start_from.value = "all"
     assert not widget.full.native.isHidden()
     run(widget, qtbot)
@@ -322,7 +322,7 @@ def test_every_keyframe_retracks_only_the_gaps_next_to_a_change(setup, qtbot, mo
 
 
 def test_a_deleted_tracked_box_is_tracked_again(setup, qtbot):
-    viewer, widget, tracker = setup(n_frames=10)
+    _viewer, widget, tracker = setup(n_frames=10)
     widget.start_from.value = "all"
     run(widget, qtbot)
     layer = widget.boxes.value

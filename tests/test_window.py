@@ -116,7 +116,7 @@ def test_after_one_correction_every_keyframe_tracks_only_the_gaps_next_to_it(mak
 
 
 def test_the_status_line_wraps_and_the_dock_keeps_its_width(window, qtbot):
-    viewer, widget, layer = window(tracker=StepTracker(delay=0.002))
+    viewer, widget, _layer = window(tracker=StepTracker(delay=0.002))
     width = widget.native.width()
     widget.error(
         "frame 7 has no keyframe (keyframes are on frame 0, 12, 24, 36, 48, 60, 72, 84 …): go to "
@@ -181,7 +181,7 @@ def test_a_video_opens_on_its_first_frame(make_napari_viewer, tmp_path):
 def test_export_proposes_the_file_the_boxes_came_from(window, tmp_path, monkeypatch):
     from qtpy.QtWidgets import QFileDialog
 
-    viewer, widget, layer = window()
+    viewer, widget, _layer = window()
     proposed = []
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: proposed.append(a[2]) or ("", ""))
     widget._export_dialog()
@@ -196,7 +196,7 @@ def test_export_proposes_the_file_the_boxes_came_from(window, tmp_path, monkeypa
 def test_closing_with_unexported_boxes_asks_first(window, tmp_path, monkeypatch):
     from qtpy.QtWidgets import QMessageBox
 
-    viewer, widget, layer = window()
+    _viewer, widget, _layer = window()
     window_ = widget.native.window()
     asked = []
     monkeypatch.setattr(
