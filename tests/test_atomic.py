@@ -29,10 +29,9 @@ def test_a_replaced_file_keeps_its_permissions(tmp_path):
 def test_a_failed_write_leaves_the_old_file_and_no_litter(tmp_path):
     path = tmp_path / "a.txt"
     path.write_text("old")
-    with pytest.raises(RuntimeError):
-        with atomic_path(path) as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("disk full")
+    with pytest.raises(RuntimeError), atomic_path(path) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("disk full")
     assert path.read_text() == "old"
     assert os.listdir(tmp_path) == ["a.txt"]
 
@@ -60,9 +59,8 @@ def test_a_failed_folder_write_changes_nothing(tmp_path):
     target = tmp_path / "data"
     target.mkdir()
     (target / "a.txt").write_text("old")
-    with pytest.raises(RuntimeError):
-        with atomic_folder(target) as tmp:
-            (tmp / "a.txt").write_text("new")
-            raise RuntimeError("disk full")
+    with pytest.raises(RuntimeError), atomic_folder(target) as tmp:
+        (tmp / "a.txt").write_text("new")
+        raise RuntimeError("disk full")
     assert (target / "a.txt").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]

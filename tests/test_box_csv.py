@@ -14,7 +14,7 @@ HEADER = ",".join(COLUMNS)
 
 
 def box(frame: int = 0, track_id: int = 1, **changes: object) -> BoxRow:
-    fields = dict(x=1.5, y=2.0, w=10.0, h=20.0, score=1.0, source="manual", keyframe=True)
+    fields = {"x": 1.5, "y": 2.0, "w": 10.0, "h": 20.0, "score": 1.0, "source": "manual", "keyframe": True}
     fields.update(changes)
     return BoxRow(frame=frame, track_id=track_id, **fields)
 

@@ -203,7 +203,7 @@ class InOrderOnly:
 
 
 def test_backward_reads_blocks_in_file_order(monkeypatch):
-    import napari_siamtrack.annotation.propagation as propagation
+    from napari_siamtrack.annotation import propagation
 
     frames = InOrderOnly(numbered_frames(10))
     monkeypatch.setattr(propagation, "_BACKWARD_BLOCK_BYTES", 3 * 48 * 64 * 2)  # three frames a block
