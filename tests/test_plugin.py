@@ -17,7 +17,7 @@ def test_napari_finds_the_manifest_entry_point():
 def test_npe2_validate_passes():
     npe2 = shutil.which("npe2", path=str(Path(sys.executable).parent))
     assert npe2, "npe2 is not installed next to this Python"
-    result = subprocess.run([npe2, "validate", "napari-siamtrack"], capture_output=True, text=True)
+    result = subprocess.run([npe2, "validate", "napari-siamtrack"], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "valid" in result.stdout
 
