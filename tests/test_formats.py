@@ -384,13 +384,17 @@ def test_hostile_mot_files_name_file_and_line(tmp_path, text, problem):
         ("<tracks/>", "line 1: the root element is <tracks>, not <annotations>"),
         ("<annotations>\n<track label='a'/>\n</annotations>", "line 2: the element lacks the 'id' attribute"),
         (
-            "<annotations><track id='0' label='a'>\n<box frame='1' xtl='1' ytl='1' xbr='0' ybr='3' outside='0' "
-            "occluded='0' keyframe='1'/></track></annotations>",
+            (
+                "<annotations><track id='0' label='a'>\n<box frame='1' xtl='1' ytl='1' xbr='0' ybr='3' "
+                "outside='0' occluded='0' keyframe='1'/></track></annotations>"
+            ),
             "line 2: w and h must be > 0",
         ),
         (
-            "<annotations><track id='0' label='a'>\n<box frame='1' xtl='1' ytl='1' xbr='2' ybr='3' outside='yes' "
-            "occluded='0' keyframe='1'/></track></annotations>",
+            (
+                "<annotations><track id='0' label='a'>\n<box frame='1' xtl='1' ytl='1' xbr='2' ybr='3' "
+                "outside='yes' occluded='0' keyframe='1'/></track></annotations>"
+            ),
             "line 2: outside must be 0 or 1, got 'yes'",
         ),
         (
@@ -398,8 +402,11 @@ def test_hostile_mot_files_name_file_and_line(tmp_path, text, problem):
             "line 2: frame must be an integer, got 'x'",
         ),
         (
-            "<annotations><track id='0' label='a'><box frame='1' xtl='1' ytl='1' xbr='2' ybr='3' keyframe='1'/>\n"
-            "<box frame='1' xtl='1' ytl='1' xbr='2' ybr='3' keyframe='1'/></track></annotations>",
+            (
+                "<annotations><track id='0' label='a'><box frame='1' xtl='1' ytl='1' xbr='2' ybr='3' "
+                "keyframe='1'/>\n"
+                "<box frame='1' xtl='1' ytl='1' xbr='2' ybr='3' keyframe='1'/></track></annotations>"
+            ),
             "line 2: a second box for track 0 on frame 1",
         ),
     ],
@@ -422,28 +429,39 @@ def test_hostile_cvat_files_name_file_and_line(tmp_path, text, problem):
             "images.0.: file_name 'a.jpg' holds no frame number",
         ),
         (
-            '{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], "annotations": '
-            '[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]}]}',
+            (
+                '{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], '
+                '"annotations": [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]}]}'
+            ),
             "annotations.0.: the annotation has no track_id",
         ),
         (
-            '{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], "annotations": '
-            '[{"image_id": 2, "category_id": 1, "bbox": [0, 0, 1, 1], "track_id": 1}]}',
+            (
+                '{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], '
+                '"annotations": [{"image_id": 2, "category_id": 1, "bbox": [0, 0, 1, 1], "track_id": 1}]}'
+            ),
             "annotations.0.: image_id 2 is not an image",
         ),
         (
-            '{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], "annotations": '
-            '[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1], "track_id": 1}]}',
+            (
+                '{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], '
+                '"annotations": [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1], "track_id": 1}]}'
+            ),
             "annotations.0.: bbox must be four numbers",
         ),
         (
-            '{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], "annotations": '
-            '[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "track_id": "1"}]}',
+            (
+                '{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], '
+                '"annotations": [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "track_id": "1"}]}'
+            ),
             "annotations.0.: 'track_id' must be int",
         ),
         (
-            '{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], "annotations": '
-            '[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "track_id": 1, "score": 2}]}',
+            (
+                '{"categories": [{"id": 1, "name": "a"}], "images": [{"id": 1, "frame_id": 0}], '
+                '"annotations": [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "track_id": 1, '
+                '"score": 2}]}'
+            ),
             r"annotations.0.: score must be in \[0, 1\]",
         ),
     ],
