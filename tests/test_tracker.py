@@ -7,6 +7,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -84,7 +85,7 @@ def test_bgr_network_is_fed_bgr() -> None:
     """A BGR network sees the frame's blue channel first (and an RGB network its red channel)."""
 
     class Recorder(AnalyticFeatures):
-        seen: list[torch.Tensor] = []
+        seen: ClassVar[list[torch.Tensor]] = []
 
         def forward(self, images):
             self.seen.append(images.clone())
@@ -108,7 +109,7 @@ def test_side_scales_every_other_frame(growing) -> None:
     """With scale_every=2 the odd frames search the unit scale only, and the track still holds."""
 
     class Counter(AnalyticFeatures):
-        crops: list[int] = []
+        crops: ClassVar[list[int]] = []
 
         def forward(self, images):
             self.crops.append(images.shape[0])
@@ -129,7 +130,7 @@ def test_side_scales_scored_on_small_crops_where_the_target_was_found(growing) -
     scale centred on the place found (a 5 x 5 response); the size still follows the target."""
 
     class Sizes(AnalyticFeatures):
-        calls: list[tuple[int, int]] = []
+        calls: ClassVar[list[tuple[int, int]]] = []
 
         def forward(self, images):
             self.calls.append(tuple(images.shape[i] for i in (0, 2)))
