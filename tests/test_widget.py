@@ -11,6 +11,9 @@ from napari_siamtrack.io.box_csv import BoxRow, read_csv
 from napari_siamtrack.ui.layer_boxes import layer_kwargs, rectangle
 from napari_siamtrack.ui.widget import PropagateWidget
 
+#: The keyframe a test starts from unless it gives its own boxes.
+FIRST_BOX = BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True)
+
 
 def rows_of(widget):
     return {(r.track_id, r.frame): r for r in widget.binding().table()}
@@ -18,7 +21,7 @@ def rows_of(widget):
 
 @pytest.fixture
 def setup(make_napari_viewer_proxy):
-    def make(n_frames=12, boxes=(BoxRow(0, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True),), tracker=None):
+    def make(n_frames=12, boxes=(FIRST_BOX,), tracker=None):
         viewer = make_napari_viewer_proxy()
         viewer.add_image(numbered_frames(n_frames), name="video")
         kwargs = layer_kwargs(list(boxes), name="boxes")
