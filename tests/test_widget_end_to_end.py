@@ -3,6 +3,8 @@ Propagate, correct a frame, propagate again, export, import."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from test_widget import rows_of, run
 
@@ -55,4 +57,4 @@ def test_draw_propagate_correct_repropagate_export_import(make_napari_viewer_pro
     widget.boxes.value = imported
     assert list(widget.binding().table()) == exported
     again = widget.export(tmp_path / "again.boxes.csv")
-    assert open(again, "rb").read() == open(path, "rb").read()
+    assert Path(again).read_bytes() == Path(path).read_bytes()
