@@ -325,10 +325,10 @@ def test_ctrl_c_keeps_the_finished_videos(clips, tmp_path):
     paths = [str(Path(__file__).parents[1]), *filter(None, given)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     # Ctrl-C's default action, as a terminal's process has it (a test runner may have SIGINT ignored,
-    # and a child inherits that)
+    # and a child inherits that); the child sets only that one handler between fork and exec
     default_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                               start_new_session=True, preexec_fn=default_sigint)
+                               start_new_session=True, preexec_fn=default_sigint)  # noqa: PLW1509
     deadline = time.monotonic() + 600
     while not list(out.glob("*.batch.json")) and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
