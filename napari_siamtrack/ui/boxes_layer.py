@@ -38,12 +38,12 @@ from .layer_boxes import (
     NEW_BOX,
     TEXT,
     LayerBoxes,
+    captions,
     features_frame,
     not_a_box,
     protected,
     read_boxes,
     rectangle,
-    states,
     style,
     unique_boxes,
 )
@@ -308,10 +308,10 @@ class BoxesLayer:
             found.get(i) or BoxRow(max(round(float(d[0, 0])), 0), 0, 0.0, 0.0, 1.0, 1.0, 1.0, "manual", True)
             for i, d in enumerate(layer.data)
         ]
-        with self._quiet():
-            layer.text = dict(TEXT)
-            layer.face_color = "transparent"
         self._set_features(features_frame(rows))
+        with self._quiet():
+            layer.text = dict(TEXT)  # after the features: it shows their caption
+            layer.face_color = "transparent"
 
     def _set_features(
         self, features: pd.DataFrame, read: LayerBoxes | None = None, with_confidence: bool = False
@@ -337,11 +337,11 @@ class BoxesLayer:
         self.on_change()
 
     def _with_confidence(self, features: pd.DataFrame, read: LayerBoxes) -> pd.DataFrame:
-        """``features`` with every box's confidence and state, computed from the boxes ``read``."""
+        """``features`` with every box's confidence and caption, computed from the boxes ``read``."""
         self.confidence = confidences(TrackTable(unique_boxes(read)[0].rows))
         keys = zip(features["track_id"].to_numpy(), features["frame"].to_numpy())
         features["confidence"] = [self.confidence.get((int(t), int(f)), 1.0) for t, f in keys]
-        features["state"] = states(features)
+        features["caption"] = captions(features)
         return features
 
     def _quiet(self):

@@ -22,22 +22,21 @@ from ..annotation.track_table import TrackTable
 from ..io.box_csv import BoxRow, label_problem
 
 #: The features a box file holds; a layer also carries ``confidence`` (:mod:`..annotation.review`) and
-#: ``state`` (the confidence as text, or ``absent`` on an outside keyframe), derived from them and
-#: recomputed on every change.
+#: ``caption`` (the text on the box, :func:`captions`), derived from them and recomputed on every change.
 FEATURES = ("track_id", "frame", "score", "source", "keyframe", "outside", "label")
 DECIMALS = 3
 TRANSLATE = (0.0, -0.5, -0.5)
 #: Values napari gives a rectangle a person draws; ``frame = -1`` marks it as not yet seen by the widget.
 NEW_BOX = {
     "track_id": 1, "frame": -1, "score": 1.0, "source": "manual", "keyframe": True, "outside": False,
-    "label": "", "confidence": 1.0, "state": "1.00",
+    "label": "", "confidence": 1.0, "caption": "",
 }
 #: Edge colours: keyframes, tracked boxes, tracked boxes whose confidence is below the review threshold,
 #: and outside keyframes (the object is absent from there until the track's next keyframe).
 COLOURS = {"keyframe": "#ffd60a", "tracked": "#4cc9f0", "uncertain": "#ff3860", "absent": "#8d99ae"}
 EDGE_WIDTHS = {"keyframe": 3.0, "tracked": 1.5, "uncertain": 2.5, "absent": 1.0}
-#: The text on a box: its label (when set), track and confidence or ``absent``, e.g. ``mouse 2: 0.87``.
-TEXT = {"string": "{label} {track_id}: {state}", "size": 9, "color": "white", "anchor": "upper_left"}
+#: The text on a box: its ``caption`` feature, taken as it is (napari then formats nothing per box).
+TEXT = {"string": "caption", "size": 9, "color": "white", "anchor": "upper_left"}
 
 
 def rectangle(row: BoxRow) -> np.ndarray:
@@ -67,14 +66,17 @@ def features_frame(
             ),
         }
     )
-    features["state"] = states(features)
+    features["caption"] = captions(features)
     return features
 
 
-def states(features: pd.DataFrame) -> list[str]:
-    """The text each box shows after its track: its confidence, or ``absent`` on an outside keyframe."""
+def captions(features: pd.DataFrame) -> np.ndarray:
+    """The text on each box: its label (when set), track and confidence, or ``absent`` on an outside
+    keyframe, e.g. ``mouse 2: 0.87``."""
     absent = features["outside"].to_numpy(bool) & protected(features)
-    return ["absent" if a else f"{c:.2f}" for a, c in zip(absent, features["confidence"].to_numpy(float))]
+    state = np.where(absent, "absent", np.char.mod("%.2f", features["confidence"].to_numpy(float)))
+    text = features["label"].astype(str) + " " + features["track_id"].astype(str) + ": " + state
+    return text.to_numpy(dtype=object)
 
 
 def unique_rows(rows: Sequence[BoxRow]) -> list[BoxRow]:
