@@ -151,8 +151,10 @@ class Tracker:
         self._window = (hann / hann.sum()).to(self.device)
         self._up_size = up
         self._upsample = _bicubic_matrix(c.score_size, up).to(self.device)
-        cells = max(c.side_scale_cells, 1)
-        self._side_upsample = _bicubic_matrix(cells, (cells - 1) * c.response_up + 1).to(self.device)
+        self._side_upsample = None  # for the side scales' small maps, when they are scored apart
+        if c.side_scale_cells:
+            m = c.side_scale_cells
+            self._side_upsample = _bicubic_matrix(m, (m - 1) * c.response_up + 1).to(self.device)
         self._filter = None
         if c.target_model > 0:
             self._filter = CorrelationFilter(
