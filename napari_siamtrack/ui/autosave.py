@@ -140,7 +140,8 @@ class AutoSave:
         if target is not None:
             self._disconnect(target)
             if target.dirty:
-                self._save(target, wait=True)
+                self._save(target)
+            _writer_pool().submit(lambda: None).result()  # its saves, one maybe already under way, are written
             self._offer(self._video)
 
     @staticmethod
