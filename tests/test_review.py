@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from napari_siamtrack.annotation.review import confidences, next_run_start, runs, uncertain_runs
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from napari_siamtrack.annotation.review import (
+    confidences,
+    next_run_start,
+    probability,
+    runs,
+    uncertain_runs,
+)
 from napari_siamtrack.annotation.track_table import TrackTable
 from napari_siamtrack.io.box_csv import BoxRow
 
@@ -40,3 +50,36 @@ def test_keyframes_are_certain_and_confidence_is_a_probability():
     assert conf[(1, 0)] == 1.0 and conf[(1, 30)] == 1.0
     assert all(0.0 <= c <= 1.0 for c in conf.values()) and len(conf) == 31
     assert uncertain_runs(table, 0.0, conf) == {}
+
+
+def reading_of(table: TrackTable, row: BoxRow) -> tuple[float, float]:
+    """(score, lowest score since the run's start) of a tracked box, found by walking frame by frame: a
+    run starts after the keyframe before it, or, when no box comes just before its stretch but one comes
+    just after, it runs backward from there."""
+    first = last = row.frame
+    while (r := table.get(row.track_id, first - 1)) is not None and not r.keyframe:
+        first -= 1
+    while (r := table.get(row.track_id, last + 1)) is not None and not r.keyframe:
+        last += 1
+    backward = table.get(row.track_id, first - 1) is None and table.get(row.track_id, last + 1) is not None
+    span = range(row.frame, last + 1) if backward else range(first, row.frame + 1)
+    return row.score, min(table.get(row.track_id, f).score for f in span)
+
+
+boxes = st.lists(
+    st.tuples(st.integers(1, 3), st.integers(0, 40), st.floats(0, 1), st.booleans()),
+    max_size=80, unique_by=lambda b: b[:2],
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(boxes)
+def test_each_tracked_box_reads_its_run_from_the_keyframe_it_was_tracked_from(found):
+    table = TrackTable(
+        BoxRow(f, t, 0.0, 0.0, 1.0, 1.0, s, "manual" if k else "tracked", k) for t, f, s, k in found
+    )
+    conf = confidences(table)
+    assert set(conf) == {(r.track_id, r.frame) for r in table}
+    for row in table:
+        expected = 1.0 if row.keyframe else probability(np.array([reading_of(table, row)]))[0]
+        assert np.isclose(conf[(row.track_id, row.frame)], expected)

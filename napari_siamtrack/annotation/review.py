@@ -13,6 +13,7 @@ measures how well it separates right from wrong boxes.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import pairwise
 
 import numpy as np
 
@@ -44,35 +45,40 @@ def probability(features: np.ndarray, model: dict = MODEL) -> np.ndarray:
 
 
 def confidences(table: TrackTable) -> dict[tuple[int, int], float]:
-    """Confidence of every box of ``table``, by (track_id, frame).
-
-    Each stretch of consecutive tracked frames is read as a run from the keyframe before it (forward),
-    or, when there is none, from the keyframe after it (backward)."""
-    out: dict[tuple[int, int], float] = {}
-    by_track: dict[int, list] = {}
-    for row in table:  # sorted by track, then frame
-        by_track.setdefault(row.track_id, []).append(row)
-    for track, rows in by_track.items():
-        out.update({(track, r.frame): 1.0 for r in rows if is_protected(r)})
-        for stretch in _stretches(rows):
-            # a stretch is bounded by keyframes or by frames without a box
-            if table.get(track, stretch[0].frame - 1) is None and table.get(track, stretch[-1].frame + 1):
-                stretch = stretch[::-1]
-            p = probability(run_features(np.array([r.score for r in stretch])))
-            out.update({(track, r.frame): float(v) for r, v in zip(stretch, p)})
-    return out
+    """Confidence of every box of ``table``, by (track_id, frame) (see :func:`confidence_values`)."""
+    rows = list(table)
+    values = confidence_values(
+        [r.track_id for r in rows], [r.frame for r in rows], [r.score for r in rows],
+        [is_protected(r) for r in rows],
+    )
+    return dict(zip(((r.track_id, r.frame) for r in rows), values.tolist()))
 
 
-def _stretches(rows: list) -> list[list]:
-    """Maximal runs of consecutive frames of tracked (unprotected) rows; ``rows`` sorted by frame."""
-    out: list[list] = []
-    for row in rows:
-        if is_protected(row):
-            continue
-        if out and row.frame == out[-1][-1].frame + 1:
-            out[-1].append(row)
-        else:
-            out.append([row])
+def confidence_values(tracks, frames, scores, protected) -> np.ndarray:
+    """Confidence of each box, given one value per box (at most one box per track and frame).
+
+    Protected boxes (keyframes) have confidence 1. Each stretch of consecutive tracked frames is read as
+    a run from the keyframe before it (forward), or, when its first frame follows no box, from the
+    keyframe after it (backward)."""
+    tracks, frames = np.asarray(tracks, np.int64), np.asarray(frames, np.int64)
+    scores, protected = np.asarray(scores, np.float64), np.asarray(protected, bool)
+    out = np.ones(len(frames))
+    if protected.all():
+        return out
+    order = np.lexsort((frames, tracks))
+    t, f, p = tracks[order], frames[order], protected[order]
+    follows = np.zeros(len(f), bool)  # the row before is the same track's previous frame
+    follows[1:] = (t[1:] == t[:-1]) & (f[1:] == f[:-1] + 1)
+    tracked = np.flatnonzero(~p)
+    starts = ~p & ~(follows & np.r_[False, ~p[:-1]])
+    stretch = np.cumsum(starts)[tracked]
+    bounds = np.flatnonzero(np.r_[True, stretch[1:] != stretch[:-1], True])
+    for first, end in pairwise(bounds.tolist()):
+        rows = order[tracked[first:end]]
+        last = tracked[end - 1] + 1
+        if not follows[tracked[first]] and last < len(f) and follows[last]:
+            rows = rows[::-1]  # a box follows the stretch but none comes before it: run backward
+        out[rows] = probability(run_features(scores[rows]))
     return out
 
 

@@ -23,12 +23,11 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 from napari.layers import Shapes
-from napari.utils.colormaps.standardize_color import transform_color
 from napari.utils.notifications import show_warning
 from qtpy.QtCore import QTimer
 
 from ..annotation.gaps import FilledGaps
-from ..annotation.review import confidences
+from ..annotation.review import confidence_values
 from ..annotation.track_table import TrackTable
 from ..io.box_csv import BoxRow
 from .export import SavedState
@@ -40,11 +39,12 @@ from .layer_boxes import (
     LayerBoxes,
     captions,
     features_frame,
+    kinds,
     not_a_box,
     protected,
     read_boxes,
     rectangle,
-    style,
+    styled,
     unique_boxes,
 )
 
@@ -73,6 +73,7 @@ class BoxesLayer:
         self.confidence: dict[tuple[int, int], float] = {}
         self._busy = False
         self._read: LayerBoxes | None = None  # the shapes as boxes, until the layer next changes
+        self._shown: np.ndarray | None = None  # the kind each shape is drawn as, while known
         if set(FEATURES) <= set(layer.features.columns):
             self._set_features(layer.features)
         else:
@@ -114,9 +115,10 @@ class BoxesLayer:
             return 0
         layer = self.layer
         features = layer.features
-        where = {(t, f): i for i, (t, f) in enumerate(zip(features["track_id"], features["frame"]))}
+        ids = features["track_id"].to_numpy().tolist()
+        where = {key: i for i, key in enumerate(zip(ids, features["frame"].to_numpy().tolist()))}
         mine = protected(features)
-        labels = dict(zip(features["track_id"], features["label"]))
+        labels = dict(zip(ids, features["label"].to_numpy().tolist()))
         rows = list({(r.track_id, r.frame): r for r in rows}.values())
         rows = [replace(r, label=labels.get(r.track_id, r.label)) for r in rows]
         taken = [r for r in rows if (i := where.get((r.track_id, r.frame))) is None or not mine[i]]
@@ -131,15 +133,19 @@ class BoxesLayer:
         new = read_boxes(shapes, ["rectangle"] * len(taken), added)
         after = _spliced(self._shapes(), stale, new, layer.nshapes - len(stale))
         features = pd.concat([features.drop(index=stale), added], ignore_index=True)
-        style_of = {}
+        style_of, shown = {}, None
         if after is not None:
             features = self._with_confidence(features, after)
-            colours, widths = style(features.iloc[len(features) - len(taken) :], self.threshold)
+            new_kinds = kinds(features.iloc[len(features) - len(taken) :], self.threshold)
+            colours, widths = styled(new_kinds)
             style_of = {"edge_color": colours, "edge_width": widths}
+            if self._shown is not None:
+                shown = np.concatenate([np.delete(self._shown, stale), new_kinds])
         with self._quiet():
             if stale:
                 layer.remove(stale)
             layer.add_rectangles(shapes, **style_of)
+        self._shown = shown
         self._set_features(features, after, with_confidence=after is not None)
         return len(taken)
 
@@ -207,12 +213,14 @@ class BoxesLayer:
         layer = self.layer
         if not layer.nshapes:
             return
-        colours, widths = style(layer.features, self.threshold)
+        now = kinds(layer.features, self.threshold)
+        if self._shown is not None and np.array_equal(self._shown, now):
+            return
+        colours, widths = styled(now)
         with self._quiet():
-            if not np.array_equal(layer.edge_color, transform_color(colours)):
-                layer.edge_color = colours
-            if not np.array_equal(layer.edge_width, widths):
-                layer.edge_width = widths
+            layer.edge_color = colours
+            layer.edge_width = widths
+        self._shown = now
 
     def indices_on(self, frame: int, below: float | None = None) -> set[int]:
         """Shapes on ``frame`` (tracked ones whose confidence is below ``below``, when given)."""
@@ -225,7 +233,7 @@ class BoxesLayer:
     # --- edits by a person -----------------------------------------------------------------------
 
     def _on_data(self, event) -> None:
-        self._read = None
+        self._read = self._shown = None  # napari styles added shapes its own way
         if self._busy:
             return
         if event.action == "added":
@@ -338,9 +346,21 @@ class BoxesLayer:
 
     def _with_confidence(self, features: pd.DataFrame, read: LayerBoxes) -> pd.DataFrame:
         """``features`` with every box's confidence and caption, computed from the boxes ``read``."""
-        self.confidence = confidences(TrackTable(unique_boxes(read)[0].rows))
-        keys = zip(features["track_id"].to_numpy(), features["frame"].to_numpy())
-        features["confidence"] = [self.confidence.get((int(t), int(f)), 1.0) for t, f in keys]
+        rows = unique_boxes(read)[0].rows
+        n = len(rows)
+        tracks = np.fromiter((r.track_id for r in rows), np.int64, n)
+        frames = np.fromiter((r.frame for r in rows), np.int64, n)
+        values = confidence_values(
+            tracks, frames, np.fromiter((r.score for r in rows), np.float64, n),
+            np.fromiter((r.keyframe or r.source == "manual" for r in rows), bool, n),
+        )
+        self.confidence = dict(zip(zip(tracks.tolist(), frames.tolist()), values.tolist()))
+        # each shape takes the confidence of its (track, frame); shapes that are not boxes get 1
+        order = np.argsort(keys := _keys(tracks, frames))
+        keys, values = np.r_[keys[order], -1], np.r_[values[order], 1.0]  # -1: a key no shape has
+        wanted = _keys(features["track_id"].to_numpy(np.int64), features["frame"].to_numpy(np.int64))
+        at = np.minimum(np.searchsorted(keys[:-1], wanted), n)
+        features["confidence"] = np.where(keys[at] == wanted, values[at], 1.0)
         features["caption"] = captions(features)
         return features
 
@@ -360,6 +380,11 @@ def _spliced(read: LayerBoxes, removed: list[int], added: LayerBoxes, offset: in
         [i for _, i in kept] + [offset + i for i in added.indices],
         read.problems + added.problems,
     )
+
+
+def _keys(tracks: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """One integer per (track, frame) pair, ordered as the pairs are."""
+    return tracks.astype(np.int64) * (1 << 32) + frames.astype(np.int64)
 
 
 def _as_manual(features: pd.DataFrame, indices) -> pd.DataFrame:

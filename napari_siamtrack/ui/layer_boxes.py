@@ -73,10 +73,15 @@ def features_frame(
 def captions(features: pd.DataFrame) -> np.ndarray:
     """The text on each box: its label (when set), track and confidence, or ``absent`` on an outside
     keyframe, e.g. ``mouse 2: 0.87``."""
-    absent = features["outside"].to_numpy(bool) & protected(features)
-    state = np.where(absent, "absent", np.char.mod("%.2f", features["confidence"].to_numpy(float)))
-    text = features["label"].astype(str) + " " + features["track_id"].astype(str) + ": " + state
-    return text.to_numpy(dtype=object)
+    absent = (features["outside"].to_numpy(bool) & protected(features)).tolist()
+    labels, tracks = features["label"].astype(str).tolist(), features["track_id"].tolist()
+    return np.array(
+        [
+            f"{label} {track}: absent" if out else f"{label} {track}: {value:.2f}"
+            for label, track, value, out in zip(labels, tracks, features["confidence"].tolist(), absent)
+        ],
+        dtype=object,
+    )
 
 
 def unique_rows(rows: Sequence[BoxRow]) -> list[BoxRow]:
@@ -89,14 +94,23 @@ def protected(features: pd.DataFrame) -> np.ndarray:
     return features["keyframe"].to_numpy(bool) | (features["source"].to_numpy(object) == "manual")
 
 
-def style(features: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD) -> tuple[list[str], list[float]]:
-    """Edge colour and width of each box: outside keyframes, keyframes, tracked boxes, and tracked boxes
-    whose confidence is below ``threshold``."""
+def kinds(features: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD) -> np.ndarray:
+    """Each box's kind, a key of :data:`COLOURS`: outside keyframes, keyframes, tracked boxes, and
+    tracked boxes whose confidence is below ``threshold``."""
     low = features["confidence"].to_numpy(float) < threshold
     mine = protected(features)
-    kinds = np.where(mine, "keyframe", np.where(low, "uncertain", "tracked"))
-    kinds = np.where(mine & features["outside"].to_numpy(bool), "absent", kinds)
-    return [COLOURS[k] for k in kinds], [EDGE_WIDTHS[k] for k in kinds]
+    out = np.where(mine, "keyframe", np.where(low, "uncertain", "tracked"))
+    return np.where(mine & features["outside"].to_numpy(bool), "absent", out)
+
+
+def style(features: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD) -> tuple[list[str], list[float]]:
+    """Edge colour and width of each box, by its kind (:func:`kinds`)."""
+    return styled(kinds(features, threshold))
+
+
+def styled(box_kinds: np.ndarray) -> tuple[list[str], list[float]]:
+    """Edge colour and width of each kind in ``box_kinds``."""
+    return [COLOURS[k] for k in box_kinds], [EDGE_WIDTHS[k] for k in box_kinds]
 
 
 def layer_kwargs(rows: Sequence[BoxRow], name: str = "boxes", threshold: float = DEFAULT_THRESHOLD) -> dict:

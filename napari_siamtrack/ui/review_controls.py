@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from magicgui.widgets import FloatSpinBox, PushButton
+from qtpy.QtCore import QTimer
 
 from ..annotation.propagation import PropagationError
 from ..annotation.review import DEFAULT_THRESHOLD, next_run_start, uncertain_runs
@@ -37,6 +38,12 @@ class ReviewControls:
         self.next_uncertain.changed.connect(lambda: self.go_to_uncertain(+1))
         self.keyframe_button.changed.connect(self.toggle_keyframe)
         self.timeline = TimelineView()
+        # redrawn once the event that changed the boxes is over (a merge, an edit): the viewer stays free
+        # between the two, and changes in one turn of the event loop redraw it once
+        self._timeline_due = QTimer()
+        self._timeline_due.setSingleShot(True)
+        self._timeline_due.setInterval(0)
+        self._timeline_due.timeout.connect(self.refresh_timeline)
         self.viewer.window.add_dock_widget(self.timeline, name="Track timeline", area="bottom")
         self.timeline.frame_chosen.connect(self.go_to)
         self.viewer.dims.events.current_step.connect(self._on_step)

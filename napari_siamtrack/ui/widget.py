@@ -228,7 +228,7 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         key = id(layer)
         if key not in self._bindings:
             binding = BoxesLayer(layer, self.threshold.value, report=self.warn)
-            binding.on_change = lambda: self.refresh_timeline() if self.boxes.value is layer else None
+            binding.on_change = lambda: self._timeline_due.start() if self.boxes.value is layer else None
             self._bindings[key] = binding
             layer.events.mode.connect(self._on_mode)
         return self._bindings[key]
