@@ -9,9 +9,11 @@ from doubles import LearningStepTracker, RunScoreTracker, StepTracker, numbered_
 from napari_siamtrack.annotation.propagation import (
     DIRECTIONS,
     MAX_EXAMPLES,
+    Progress,
     PropagationError,
     PropagationRequest,
     Segment,
+    batched,
     plan,
     propagate,
     total_frames,
@@ -349,3 +351,31 @@ def test_cancelling_during_the_backward_pass_keeps_every_box():
     assert all(table.get(1, f).x == 10 + f and table.get(1, f).score == 0.9 for f in range(1, 7))
     assert table.get(1, 0) == key(0) and table.get(1, 10) == key(10)
     assert not any(step.filled for step in taken)  # only half done: the next run tracks it again
+
+
+def test_batched_sends_the_first_frame_at_once_then_what_a_time_slice_tracked_and_the_rest_at_the_end():
+    now = [0.0]
+    frames = [Progress((BoxRow(f, 1, f, 0, 1, 1, 0.5, "tracked", False),), f, 9, ((1, 0, 9),) if f == 9 else ())
+              for f in range(1, 10)]
+
+    def ticking():
+        for item in frames:
+            now[0] += 0.1
+            yield item
+
+    out = list(batched(ticking(), 0.25, clock=lambda: now[0]))
+    assert [p.done for p in out] == [1, 4, 7, 9]
+    assert [r.frame for p in out for r in p.rows] == list(range(1, 10))
+    assert out[-1].filled == ((1, 0, 9),) and all(p.total == 9 for p in out)
+
+
+def test_batched_sends_what_was_tracked_before_a_failure_then_raises_it():
+    def failing():
+        yield Progress((BoxRow(1, 1, 0, 0, 1, 1, 0.5, "tracked", False),), 1, 5)
+        yield Progress((BoxRow(2, 1, 0, 0, 1, 1, 0.5, "tracked", False),), 2, 5)
+        raise ValueError("cannot decode frame 3")
+
+    out = batched(failing(), 10.0, clock=lambda: 0.0)
+    assert [p.done for p in (next(out), next(out))] == [1, 2]
+    with pytest.raises(ValueError, match="frame 3"):
+        next(out)

@@ -29,6 +29,7 @@ The rules, for each track:
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -285,6 +286,28 @@ def propagate(tracker, frames, segments: Sequence[Segment]) -> Iterator[Progress
             if len(keep) < len(active) and keep:
                 tracker.select_targets(keep)
                 active = [active[i] for i in keep]
+
+
+def batched(progress: Iterator[Progress], seconds: float, clock: Callable[[], float] = time.monotonic):
+    """The items of ``progress`` joined into one per ``seconds`` (the first one and the last one at once):
+    a viewer showing them then updates a few times a second, however fast frames are tracked."""
+    rows: list[BoxRow] = []
+    filled: list[GapKey] = []
+    last = held = None  # when the last item went out; the last item taken and not yet sent
+    try:
+        for item in progress:
+            rows.extend(item.rows)
+            filled.extend(item.filled)
+            held = item
+            if last is None or clock() - last >= seconds:
+                yield Progress(tuple(rows), item.done, item.total, tuple(filled))
+                rows, filled, last, held = [], [], clock(), None
+    except Exception:  # what was tracked before a failure (a frame that cannot be read) still goes out
+        if held is not None:
+            yield Progress(tuple(rows), held.done, held.total, tuple(filled))
+        raise
+    if held is not None:
+        yield Progress(tuple(rows), held.done, held.total, tuple(filled))
 
 
 def _kept(segment: Segment, row: BoxRow, forward_rows: dict[GapKey, dict[int, BoxRow]]) -> BoxRow:

@@ -40,9 +40,10 @@ TEXT = {"string": "caption", "size": 9, "color": "white", "anchor": "upper_left"
 
 
 def rectangle(row: BoxRow) -> np.ndarray:
-    """The four (t, y, x) corners of ``row``'s box, clockwise from the top-left."""
+    """The four (t, y, x) corners of ``row``'s box, clockwise from the top-left, in float32 as napari
+    keeps them (so that the box read from them is the box read from the layer)."""
     t, x0, y0, x1, y1 = row.frame, row.x, row.y, row.x + row.w, row.y + row.h
-    return np.array([[t, y0, x0], [t, y0, x1], [t, y1, x1], [t, y1, x0]], dtype=np.float64)
+    return np.array([[t, y0, x0], [t, y0, x1], [t, y1, x1], [t, y1, x0]], dtype=np.float32)
 
 
 def features_frame(

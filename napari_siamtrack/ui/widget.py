@@ -1,8 +1,9 @@
 """The Propagate dock widget: choose a video and a boxes layer, label tracks, propagate, review, export.
 
-Propagation runs in a napari ``thread_worker`` that yields one tracked frame at a time; the boxes are
-merged into the layer in batches (at most every :data:`MERGE_INTERVAL` seconds, less often when merging
-into a large layer takes long). Cancel stops at the next frame and keeps every box tracked so far; "Undo
+Propagation runs in a napari ``thread_worker`` that yields the frames it has tracked every
+:data:`YIELD_INTERVAL` seconds; the boxes are merged into the layer in batches (at most every
+:data:`MERGE_INTERVAL` seconds, less often when merging into a large layer takes long). Cancel stops
+within a batch and keeps every box shown so far; "Undo
 last propagation" takes a run back. A target the tracker loses is not stopped on: its boxes
 keep coming with low confidence, drawn in the "uncertain" colour; "Next uncertain" jumps from run to run
 of them, and the track timeline (docked under the canvas) shows where they are. The boxes layer is
@@ -18,9 +19,17 @@ from collections.abc import Callable
 from magicgui.widgets import CheckBox, ComboBox, Container, Label, ProgressBar, PushButton, SpinBox
 from napari.layers import Image, Shapes
 from napari.qt.threading import create_worker
+from napari.utils import progress
 from napari.utils.notifications import show_error, show_info, show_warning
 
-from ..annotation.propagation import PropagationError, PropagationRequest, plan, propagate, total_frames
+from ..annotation.propagation import (
+    PropagationError,
+    PropagationRequest,
+    batched,
+    plan,
+    propagate,
+    total_frames,
+)
 from ..io.box_csv import BoxRow
 from .autosave import AutoSave
 from .boxes_layer import BoxesLayer
@@ -33,6 +42,9 @@ from .run_undo import RunUndo
 from .shortcuts import KEYS, Shortcuts, shown
 from .track_controls import TrackControls
 
+#: Seconds of tracking the worker sends at once (the first frame at once): the progress shown, and the
+#: work the viewer does for it, a few times a second however fast frames are tracked.
+YIELD_INTERVAL = 0.25
 #: Seconds between two merges of tracker output into the layer while a propagation runs.
 MERGE_INTERVAL = 0.3
 #: The next merge waits at least this many times as long as the last one took, so that merges into a
@@ -66,6 +78,7 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         self._run_layer: Shapes | None = None
         self._run_image: Image | None = None
         self._done = self._total = 0
+        self._activity: progress | None = None  # the run's bar in napari's activity dock
         self.runs = RunUndo()
         self.autosave = AutoSave(self._add_layer)
 
@@ -299,9 +312,8 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         total = total_frames(segments)
         self.runs.record(binding.layer, segments)
         self._done, self._total = 0, total
-        self.worker = create_worker(
-            self._track, frames, segments, _progress={"total": total, "desc": "Propagating boxes"}
-        )
+        self.worker = create_worker(self._track, frames, segments)
+        self._activity = progress(total=total, desc="Propagating boxes")
         self._run_layer, self._run_image = binding.layer, self.image.value
         self._pending, self._pending_gaps = [], []
         self._last_merge = self._started = time.monotonic()
@@ -362,7 +374,7 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         """Runs in the worker thread: yields a :class:`~napari_siamtrack.annotation.propagation.Progress`
         per frame; returns what stopped it early (a bad weights file, a frame that cannot be decoded)."""
         try:
-            yield from propagate(self.tracker_factory(), frames, segments)
+            yield from batched(propagate(self.tracker_factory(), frames, segments), YIELD_INTERVAL)
         except ValueError as exc:  # the package's errors for bad input: one line, not a traceback
             return str(exc)
         return None
@@ -371,15 +383,16 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         if problem:
             self.error(f"propagation failed: {problem}")
 
-    def _on_progress(self, progress) -> None:
+    def _on_progress(self, tracked) -> None:
         self._collector.hold()  # from the first tracked frame on: torch and the tracker are loaded
-        self._pending.extend(progress.rows)
-        self._pending_gaps.extend(progress.filled)
-        self._done = progress.done
-        fps = progress.done / max(time.monotonic() - self._started, 1e-9)
-        self._show(progress.done, f"{progress.done}/{progress.total} frames · {fps:.1f} fps")
+        self._pending.extend(tracked.rows)
+        self._pending_gaps.extend(tracked.filled)
+        step, self._done = tracked.done - self._done, tracked.done
+        fps = tracked.done / max(time.monotonic() - self._started, 1e-9)
+        self._show(tracked.done, f"{tracked.done}/{tracked.total} frames · {fps:.1f} fps")
         if time.monotonic() - self._last_merge >= max(MERGE_INTERVAL, MERGE_BACKOFF * self._merge_cost):
             self._merge_pending()
+        self._activity.update(step)  # last: napari's bar handles pending events, the run's end among them
 
     def _merge_pending(self) -> None:
         rows, self._pending = self._pending, []
@@ -393,6 +406,7 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         self._merge_cost = self._last_merge - started
 
     def _on_finished(self) -> None:
+        self._activity.close()
         self._merge_pending()
         verb = "Stopped" if self._done < self._total else "Done"
         elapsed = time.monotonic() - self._started
