@@ -12,7 +12,7 @@ from test_widget import run
 from napari_siamtrack.annotation.track_table import TrackTable
 from napari_siamtrack.io.box_csv import BoxRow
 from napari_siamtrack.ui.layer_boxes import layer_kwargs
-from napari_siamtrack.ui.timeline_model import LABEL_WIDTH, build_timeline
+from napari_siamtrack.ui.timeline_model import LABEL_WIDTH, Lane, Timeline, build_timeline
 from napari_siamtrack.ui.widget import PropagateWidget
 
 
@@ -82,3 +82,18 @@ def test_a_click_on_the_timeline_goes_to_that_frame_and_track(make_napari_viewer
     image = view.grab().toImage()
     assert image.width() == view.width()  # it paints
     assert np.isfinite(lane.confidence).all()
+
+
+def test_the_confidence_line_costs_what_the_view_is_wide_and_keeps_a_one_frame_dip():
+    frames = np.r_[np.arange(0, 5000), np.arange(5100, 10_000)]  # a gap: two runs
+    confidence = np.full(len(frames), 0.9)
+    confidence[1234] = 0.1
+    timeline = Timeline(10_000, (Lane(1, frames, confidence, (0,), ()),))
+    runs = timeline.line(timeline.lanes[0], 836)
+    assert len(runs) == 2 and all(len(points) <= 2 * (836 - LABEL_WIDTH) for points in runs)
+    assert runs[0][:, 1].min() == 0.1 and runs[1][:, 1].min() == 0.9
+    assert runs[0][-1, 0] < timeline.x_of(5100, 836) <= runs[1][0, 0]
+    short = Timeline(12, (Lane(1, np.array([0, 1, 2, 5]), np.array([1.0, 0.9, 0.8, 0.7]), (0,), ()),))
+    (first, second) = short.line(short.lanes[0], 836)  # a point per frame (twice) when frames are wide
+    assert first[::2, 1].tolist() == [1.0, 0.9, 0.8] and second[:, 1].tolist() == [0.7, 0.7]
+    assert first[::2, 0].tolist() == [short.x_of(f, 836) for f in (0, 1, 2)]

@@ -9,7 +9,7 @@ frame (a white line); a ruler of frame numbers below. Clicking or dragging in a 
 from __future__ import annotations
 
 from qtpy.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from qtpy.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
+from qtpy.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
 from qtpy.QtWidgets import QSizePolicy, QWidget
 
 from .layer_boxes import COLOURS
@@ -91,16 +91,10 @@ class TimelineView(QWidget):
             painter.drawLine(
                 QPointF(inner.left(), y_of(self._threshold)), QPointF(inner.right(), y_of(self._threshold))
             )
-            path, previous = QPainterPath(), None
-            for frame, value in zip(lane.frames.tolist(), lane.confidence.tolist()):
-                point = QPointF(timeline.x_of(frame, width), y_of(value))
-                if previous is not None and frame == previous + 1:
-                    path.lineTo(point)
-                else:
-                    path.moveTo(point)
-                previous = frame
             painter.setPen(QPen(QColor(COLOURS["tracked"]), 1.2))
-            painter.drawPath(path)
+            for points in timeline.line(lane, width):
+                ys = inner.bottom() - points[:, 1] * inner.height()
+                painter.drawPolyline(QPolygonF([QPointF(x, y) for x, y in zip(points[:, 0].tolist(), ys.tolist())]))
             painter.setPen(QPen(QColor(COLOURS["keyframe"]), 2))
             for frame in lane.keyframes:
                 x = timeline.x_of(frame, width)

@@ -51,6 +51,22 @@ class Timeline:
             return None
         return self.lanes[min(int(y * len(self.lanes) / height), len(self.lanes) - 1)]
 
+    def line(self, lane: Lane, width: int) -> list[np.ndarray]:
+        """``lane``'s confidence line in a view ``width`` pixels wide: a (K, 2) array of (x, confidence)
+        points per run of consecutive frames, at most the lowest and the highest confidence per pixel
+        column, so a line over thousands of frames costs what the view is wide and a one-frame dip
+        still shows."""
+        frames, values = lane.frames, lane.confidence
+        if not len(frames):
+            return []
+        x = self.x_of(frames, width)
+        run = np.cumsum(np.r_[0, np.diff(frames) != 1])
+        cell = run * (1 << 32) + np.floor(x).astype(np.int64)  # a run's frames in one pixel column
+        first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
+        low, high = np.minimum.reduceat(values, first), np.maximum.reduceat(values, first)
+        points = np.column_stack([np.repeat(x[first], 2), np.column_stack([low, high]).ravel()])
+        return np.split(points, 2 * np.flatnonzero(np.diff(run[first])) + 2)
+
     def ticks(self, width: int, spacing: int = 70) -> list[int]:
         """Frames to label on the ruler: multiples of 1, 2 or 5 x 10^k, at least ``spacing`` pixels apart."""
         per_frame = max(width - LABEL_WIDTH, 1) / max(self.n_frames, 1)
