@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from doubles import StepTracker, numbered_frames
@@ -92,6 +94,37 @@ def test_cancel_stops_and_keeps_the_boxes_made_so_far(setup, qtbot):
     assert tracked == list(range(1, len(tracked) + 1))  # nothing lost, nothing skipped
     assert len(tracker.updates) == len(tracked)
     assert widget.status.value.startswith("Stopped")
+
+
+class TimedStepTracker(StepTracker):
+    """A :class:`StepTracker` that records when each update ran."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.spans: list[tuple[float, float]] = []
+
+    def update(self, frame):
+        start = time.perf_counter()
+        out = super().update(frame)
+        self.spans.append((start, time.perf_counter()))
+        return out
+
+
+def test_tracking_waits_while_the_viewer_merges(setup, qtbot):
+    _viewer, widget, tracker = setup(n_frames=300, tracker=TimedStepTracker(delay=0.005))
+    merge, merges = widget._merge_pending, []
+
+    def slow_merge():  # a merge into a large layer
+        start = time.perf_counter()
+        time.sleep(0.05)
+        merge()
+        merges.append((start, time.perf_counter()))
+
+    widget._merge_pending = slow_merge
+    run(widget, qtbot)
+    assert len(merges) >= 3 and len(tracker.spans) == 299
+    assert not [(a, b) for a, b in tracker.spans for start, end in merges if a < end and start < b]
+    assert sorted(f for _, f in rows_of(widget)) == list(range(300))
 
 
 def test_a_second_propagate_while_running_is_refused(setup, qtbot):

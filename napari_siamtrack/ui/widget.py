@@ -1,7 +1,7 @@
 """The Propagate dock widget: choose a video and a boxes layer, label tracks, propagate, review, export.
 
 Propagation runs in a napari ``thread_worker`` that yields the frames it has tracked every
-:data:`YIELD_INTERVAL` seconds; the boxes are merged into the layer in batches (at most every
+:data:`YIELD_INTERVAL` seconds and waits until the viewer has handled them; the boxes are merged into the layer in batches (at most every
 :data:`MERGE_INTERVAL` seconds, less often when merging into a large layer takes long). Cancel stops
 within a batch and keeps every box shown so far; "Undo last propagation" takes a run back. A target
 the tracker loses is not stopped on: its boxes keep coming with low confidence, drawn in the
@@ -13,6 +13,7 @@ created (:mod:`.collector`).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -50,6 +51,9 @@ MERGE_INTERVAL = 0.3
 #: The next merge waits at least this many times as long as the last one took, so that merges into a
 #: layer of many thousand boxes (napari's cost grows with the layer) leave the viewer responsive.
 MERGE_BACKOFF = 4.0
+#: Longest the worker waits for the viewer to take in a batch it sent before it tracks on. The viewer
+#: answers as soon as it has handled the batch; the limit only keeps a run going if it never does.
+HANDOFF_TIMEOUT = 5.0
 
 
 def shipped_tracker():
@@ -79,6 +83,7 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         self._run_image: Image | None = None
         self._done = self._total = 0
         self._activity: progress | None = None  # the run's bar in napari's activity dock
+        self._taken = threading.Event()  # the viewer has handled the last batch the worker sent
         self.runs = RunUndo()
         self.autosave = AutoSave(self._add_layer)
 
@@ -374,7 +379,12 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         """Runs in the worker thread: yields a :class:`~napari_siamtrack.annotation.propagation.Progress`
         per frame; returns what stopped it early (a bad weights file, a frame that cannot be decoded)."""
         try:
-            yield from batched(propagate(self.tracker_factory(), frames, segments), YIELD_INTERVAL)
+            for tracked in batched(propagate(self.tracker_factory(), frames, segments), YIELD_INTERVAL):
+                self._taken.clear()
+                yield tracked
+                # Tracking waits while the viewer merges the batch: a merge into a layer of thousands
+                # of boxes then has both cores, not what the tracker's threads leave it.
+                self._taken.wait(HANDOFF_TIMEOUT)
         except ValueError as exc:  # the package's errors for bad input: one line, not a traceback
             return str(exc)
         return None
@@ -384,6 +394,12 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
             self.error(f"propagation failed: {problem}")
 
     def _on_progress(self, tracked) -> None:
+        try:
+            self._take(tracked)
+        finally:
+            self._taken.set()
+
+    def _take(self, tracked) -> None:
         self._collector.hold()  # from the first tracked frame on: torch and the tracker are loaded
         self._pending.extend(tracked.rows)
         self._pending_gaps.extend(tracked.filled)
@@ -426,6 +442,7 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         """Stop the running propagation at the next frame; the boxes tracked so far stay."""
         if self.worker is not None:
             self.worker.quit()
+            self._taken.set()
 
     def _set_running(self, running: bool) -> None:
         self.propagate_button.enabled = not running
