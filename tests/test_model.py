@@ -112,6 +112,23 @@ def test_xcorr_head_matches_per_target_loop() -> None:
     torch.testing.assert_close(out, _loop_xcorr(z, x) * 0.1)
 
 
+def test_xcorr_head_takes_several_templates_per_target_and_passes_gradients() -> None:
+    torch.manual_seed(6)
+    k, s, t, c = 2, 3, 2, 4
+    z = torch.randn(k, t, c, 3, 2, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(k * s, c, 8, 7, dtype=torch.float64, requires_grad=True)
+    out = XCorrHead().correlate(z, x)
+    assert out.shape == (k * s, t, 6, 6)
+    for j in range(t):
+        torch.testing.assert_close(out[:, j : j + 1], _loop_xcorr(z[:, j], x))
+    weights = torch.randn(out.shape, dtype=torch.float64)
+    (out * weights).sum().backward()
+    z_ref, x_ref = z.detach().clone().requires_grad_(), x.detach().clone().requires_grad_()
+    sum((_loop_xcorr(z_ref[:, j], x_ref) * weights[:, j : j + 1]).sum() for j in range(t)).backward()
+    torch.testing.assert_close(z.grad, z_ref.grad)
+    torch.testing.assert_close(x.grad, x_ref.grad)
+
+
 def test_xcorr_head_single_target_and_custom_scale() -> None:
     torch.manual_seed(4)
     z = torch.randn(1, 5, 2, 2, dtype=torch.float64)

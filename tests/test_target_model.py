@@ -23,12 +23,12 @@ def test_the_filter_answers_on_the_target_cell_and_follows_a_shift():
     features = torch.randn(2, 32, 21, 21)
     model = CorrelationFilter(21, channels=16, sigma=0.5)
     state = model.init(features, torch.tensor([[10.0, 10.0], [6.0, 12.0]]))
-    response = model.respond(state, features)
+    response = model.respond(state, model.spectrum(state, features))
     peaks = [divmod(int(r.argmax()), 21) for r in response]
     assert peaks == [(10, 10), (12, 6)]
     assert response.amax(dim=(1, 2)).min() > 0.5
     shifted = torch.roll(features, shifts=(2, 3), dims=(2, 3))  # 2 rows down, 3 columns right
-    peaks = [divmod(int(r.argmax()), 21) for r in model.respond(state, shifted)]
+    peaks = [divmod(int(r.argmax()), 21) for r in model.respond(state, model.spectrum(state, shifted))]
     assert peaks == [(12, 13), (14, 9)]
 
 
@@ -40,10 +40,10 @@ def test_update_with_rate_zero_changes_nothing_and_rate_one_replaces():
     state = model.init(features, centre)
     before = state.numerator.clone()
     other = torch.randn(2, 8, 21, 21)
-    model.update(state, other, centre, torch.tensor([0.0, 1.0]))
+    model.update(state, model.spectrum(state, other), centre, torch.tensor([0.0, 1.0]))
     assert torch.equal(state.numerator[0], before[0])
     fresh = model.init(features, centre)
-    model.update(fresh, other, centre, torch.tensor([1.0, 1.0]))
+    model.update(fresh, model.spectrum(fresh, other), centre, torch.tensor([1.0, 1.0]))
     assert torch.allclose(state.numerator[1], fresh.numerator[1])
 
 

@@ -67,14 +67,27 @@ class CorrelationFilter:
         u, _, _ = torch.linalg.svd(centred, full_matrices=False)
         projection = u[:, :, :d].contiguous()
         state = FilterState(projection, mean, None, None)
-        x = self._spectrum(state, features)
+        x = self.spectrum(state, features)
         state.numerator, state.denominator = self._terms(x, centres)
         return state
 
-    def respond(self, state: FilterState, features: torch.Tensor) -> torch.Tensor:
-        """Responses (K * S, n, n) of each target's filter to its S search feature maps (grouped by target)."""
-        s = features.shape[0] // state.projection.shape[0]
-        x = self._spectrum(state, features, repeat=s)
+    def spectrum(self, state: FilterState, features: torch.Tensor) -> torch.Tensor:
+        """The spectra of search features (K * S, C, n, n), S per target, grouped by target: what
+        :meth:`respond` and :meth:`update` take (one of them serves both)."""
+        n, c = features.shape[:2]
+        projection, mean = state.projection, state.mean
+        repeat = n // projection.shape[0]
+        if repeat > 1:
+            projection = projection.repeat_interleave(repeat, dim=0)
+            mean = mean.repeat_interleave(repeat, dim=0)
+        cells = features.float().reshape(n, c, -1) - mean[:, :, None]
+        projected = torch.bmm(projection.transpose(1, 2), cells).reshape(n, -1, self.size, self.size)
+        return torch.fft.rfft2(projected * self.window)
+
+    def respond(self, state: FilterState, x: torch.Tensor) -> torch.Tensor:
+        """Responses (K * S, n, n) of each target's filter to the :meth:`spectrum` ``x`` of its S search
+        feature maps."""
+        s = x.shape[0] // state.projection.shape[0]
         numerator = state.numerator.repeat_interleave(s, dim=0)
         denominator = state.denominator.repeat_interleave(s, dim=0)
         lam = self.regularisation * denominator.mean(dim=(1, 2), keepdim=True)
@@ -93,23 +106,14 @@ class CorrelationFilter:
         out = torch.nn.functional.conv2d(projected, filters, padding=self.size // 2, groups=k)
         return out[0]
 
-    def update(self, state: FilterState, features: torch.Tensor, centres: torch.Tensor, rates: torch.Tensor) -> None:
-        """Move each target's filter ``rates`` (K,) of the way towards the example ``features`` (K, C, n, n)
-        with the target centred on ``centres`` (K, 2); a rate of 0 leaves that filter as it is."""
-        numerator, denominator = self._terms(self._spectrum(state, features), centres)
+    def update(self, state: FilterState, x: torch.Tensor, centres: torch.Tensor, rates: torch.Tensor) -> None:
+        """Move each target's filter ``rates`` (K,) of the way towards one example each, the
+        :meth:`spectrum` ``x`` of its features with the target centred on ``centres`` (K, 2); a rate of
+        0 leaves that filter as it is."""
+        numerator, denominator = self._terms(x, centres)
         r = rates.to(numerator.real.dtype)
         state.numerator = torch.lerp(state.numerator, numerator, r[:, None, None, None].to(numerator.dtype))
         state.denominator = torch.lerp(state.denominator, denominator, r[:, None, None])
-
-    def _spectrum(self, state: FilterState, features: torch.Tensor, repeat: int = 1) -> torch.Tensor:
-        n, c = features.shape[:2]
-        projection, mean = state.projection, state.mean
-        if repeat > 1:
-            projection = projection.repeat_interleave(repeat, dim=0)
-            mean = mean.repeat_interleave(repeat, dim=0)
-        cells = features.float().reshape(n, c, -1) - mean[:, :, None]
-        projected = torch.bmm(projection.transpose(1, 2), cells).reshape(n, -1, self.size, self.size)
-        return torch.fft.rfft2(projected * self.window)
 
     def _terms(self, x: torch.Tensor, centres: torch.Tensor):
         """Numerator conj(Y) X and denominator sum |X|^2 of one example per target."""

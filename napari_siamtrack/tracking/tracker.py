@@ -245,7 +245,7 @@ class Tracker:
             features[chosen] = learned
             rates = torch.zeros(k)
             rates[chosen] = 1.0 / (i + 2)  # the running mean of 1 + (i + 1) views
-            self._filter.update(s.filters, features, middle, rates.to(self.device))
+            self._filter.update(s.filters, self._filter.spectrum(s.filters, features), middle, rates.to(self.device))
 
     @torch.inference_mode()
     def update(self, frame: np.ndarray):
@@ -274,14 +274,18 @@ class Tracker:
         crops = self._crops(frame, s.window, s.fill, crop_centres, sides, c.instance_size)
         features = self._search_features(crops, n)
         with self._autocast(self.precision):
-            response = self.model.head(s.templates, features).float()
             # Look-alikes seen so far push the template matched away from them; the score reported
             # stays that of the plain template, so that it means the same with or without them.
-            located = self.model.head(s.templates - c.distractor * s.distractors, features).float() \
-                if c.distractor > 0 else response
+            if c.distractor > 0:
+                pushed = s.templates - c.distractor * s.distractors
+                both = self.model.head(torch.stack((s.templates, pushed), dim=1), features).float()
+                response, located = both[:, :1], both[:, 1:]
+            else:
+                response = located = self.model.head(s.templates, features).float()
         siamese = response
         if s.filters is not None:  # the target model votes, centred so that 0.5 is neutral
-            learned = c.target_model * (self._filter.respond(s.filters, features)[:, None, 2:-2, 2:-2]
+            spectra = self._filter.spectrum(s.filters, features)
+            learned = c.target_model * (self._filter.respond(s.filters, spectra)[:, None, 2:-2, 2:-2]
                                         .clamp(0.0, 1.0) - 0.5)
             response, located = response + learned, located + learned
         up = self._upsample @ located @ self._upsample.T  # bicubic, as two small products
@@ -294,10 +298,13 @@ class Tracker:
         norm = norm / norm.sum(dim=1, keepdim=True).clamp_min(1e-12)
         blended = (1 - c.window_influence) * norm + c.window_influence * self._window.reshape(1, -1)
         peak = blended.argmax(dim=1)
-        if located is not response:
+        if located is not response:  # the score is the plain one, upsampled at the peak only
             plain = response.reshape(k, n, *response.shape[-2:])[torch.arange(k, device=up.device), best]
-            flat = (self._upsample @ plain @ self._upsample.T).reshape(k, -1)
-        score = torch.sigmoid(flat.gather(1, peak[:, None])[:, 0]).double().cpu().numpy()
+            at_row, at_col = self._upsample[peak // self._up_size], self._upsample[peak % self._up_size]
+            value = torch.einsum("ka,kab,kb->k", at_row, plain, at_col)
+        else:
+            value = flat.gather(1, peak[:, None])[:, 0]
+        score = torch.sigmoid(value).double().cpu().numpy()
         best, peak = best.cpu(), peak.cpu()
         rows, cols = peak // self._up_size, peak % self._up_size
         offset = torch.stack((cols, rows), dim=1).double() - (self._up_size - 1) / 2
@@ -329,7 +336,7 @@ class Tracker:
         s.level = np.where(sure, level + _LEVEL_RATE * (score - level), level)
         s.centres = centres
         if s.filters is not None:
-            chosen = features[torch.arange(k, device=features.device) * n + best.to(features.device)]
+            chosen = spectra[torch.arange(k, device=spectra.device) * n + best.to(spectra.device)]
             cells = (self._filter.size - 1) / 2 + offset / c.response_up
             learn = sure & ~jumped  # a jump's place is not where ``cells`` says
             rates = torch.from_numpy(np.where(learn, c.target_model_lr, 0.0))

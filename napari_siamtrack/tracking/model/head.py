@@ -30,20 +30,26 @@ class XCorrHead(nn.Module):
         return out * self.adjust.weight.reshape(()) + self.adjust.bias  # the 1x1 convolution, cheaper
 
     def correlate(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """Correlate each template with its own search features.
+        """Correlate each target's templates with its own search features.
 
-        ``z``: (K, C, hz, wz) templates; ``x``: (K * S, C, hx, wx) search features, ``S`` per template,
-        grouped by template (all of template 0's first). Returns (K * S, 1, hx - hz + 1, wx - wz + 1).
+        ``z``: (K, C, hz, wz) templates, or (K, T, C, hz, wz) for T templates per target; ``x``:
+        (K * S, C, hx, wx) search features, ``S`` per target, grouped by target (all of target 0's
+        first). Returns (K * S, T, hx - hz + 1, wx - wz + 1), T = 1 for the first form.
         """
-        k, c, hz, wz = z.shape
+        if z.dim() == 4:
+            z = z[:, None]
+        k, t, c, hz, wz = z.shape
         s = x.shape[0] // k
         hx, wx = x.shape[2:]
         ho, wo = hx - hz + 1, wx - wz + 1
         # One matrix product per search map gives, at every search cell, its dot product with every
         # template cell; the correlation at (i, j) then sums template cell (u, v)'s product at
         # (i + u, j + v). This runs several times faster than a grouped convolution on the CPU.
-        templates = z.reshape(k, 1, c, hz * wz).expand(k, s, c, hz * wz).reshape(k * s, c, hz * wz)
+        cells = t * hz * wz
+        templates = z.transpose(1, 2).reshape(k, 1, c, cells).expand(k, s, c, cells).reshape(k * s, c, cells)
         products = torch.bmm(x.reshape(k * s, c, hx * wx).transpose(1, 2), templates)
-        products = products.reshape(k * s, hx, wx, hz, wz)
-        out = sum(products[:, u : u + ho, v : v + wo, u, v] for u in range(hz) for v in range(wz))
-        return out[:, None]
+        products = products.reshape(k * s, hx, wx, t, hz, wz)
+        # A view whose element (n, t, i, j, u, v) is products[n, i + u, j + v, t, u, v], summed over u, v.
+        n_, i_, j_, t_, u_, v_ = products.stride()
+        shifted = products.as_strided((k * s, t, ho, wo, hz, wz), (n_, t_, i_, j_, i_ + u_, j_ + v_))
+        return shifted.sum(dim=(4, 5))
