@@ -1,7 +1,8 @@
 """Tracking speed, frame in -> box out (crops included), per precision and number of targets.
 
 Prints one table of medians over repeated runs, with OpenCV's CSRT measured in the same run as the
-baseline when opencv-contrib is installed, then the start-up time (a fresh process: import, weights,
+baseline when opencv-contrib is installed (each of our runs followed by one of CSRT's; ours/CSRT is the
+median of the ratios of those pairs), then the start-up time (a fresh process: import, weights,
 template, first box). Uses the shipped weights.
 
     python benchmarks/speed.py --threads 2                 # CPU, 640x480, 1 and 8 targets
@@ -17,7 +18,6 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
-from functools import partial
 
 import numpy as np
 import torch
@@ -60,10 +60,6 @@ def _boxes(first: np.ndarray, k: int, width: int, height: int) -> np.ndarray:
         y = (first[1] + i * height / (k + 1)) % (height - first[3])
         boxes.append(np.array([x, y, first[2], first[3]]))
     return np.array(boxes)
-
-
-def _median_fps(run, repeats: int, frames: int) -> float:
-    return statistics.median(frames / run() for _ in range(repeats))
 
 
 def time_siamtrack(tracker: Tracker, frames, boxes: np.ndarray) -> float:
@@ -156,17 +152,19 @@ def main() -> None:
 
     config = load_weights(args.weights).tracker_config or TrackerConfig()
     config = replace(config, **dict(map(parse_setting, args.settings)))
-    csrt = {}
-    rows = []
+    rows = []  # (precision, targets, frames/s, CSRT frames/s, ours/CSRT), medians over the runs
     for precision in args.precisions or precisions(device):
         tracker = Tracker(args.weights, device=device, precision=precision, config=config)
         time_siamtrack(tracker, frames[:4], _boxes(first, 1, width, height))  # warm-up
         for k in args.targets:
             boxes = _boxes(first, k, width, height)
-            fps = _median_fps(partial(time_siamtrack, tracker, frames, boxes), args.repeats, args.frames)
-            if has_csrt and k not in csrt:
-                csrt[k] = _median_fps(partial(time_csrt, frames, boxes), args.repeats, args.frames)
-            rows.append((precision, k, fps))
+            ours, theirs = [], []
+            for _ in range(args.repeats):  # run for run, so that a slow spell of the machine hits both
+                ours.append(args.frames / time_siamtrack(tracker, frames, boxes))
+                if has_csrt:
+                    theirs.append(args.frames / time_csrt(frames, boxes))
+            ratio = statistics.median(o / t for o, t in zip(ours, theirs)) if theirs else None
+            rows.append((precision, k, statistics.median(ours), statistics.median(theirs) if theirs else None, ratio))
 
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{_cpu()}, {args.threads} threads"
     changed = {k: v for k, v in config.to_dict().items() if v != TrackerConfig().to_dict()[k]}
@@ -181,11 +179,11 @@ def main() -> None:
     )
     print(header)
     print("-" * len(header))
-    fp32 = {k: fps for p, k, fps in rows if p == "fp32"}
-    one = {p: fps for p, k, fps in rows if k == args.targets[0]}
-    for precision, k, fps in rows:
+    fp32 = {k: fps for p, k, fps, _, _ in rows if p == "fp32"}
+    one = {p: fps for p, k, fps, _, _ in rows if k == args.targets[0]}
+    for precision, k, fps, csrt, ratio in rows:
         base = f"{fps / fp32[k]:6.2f}x" if k in fp32 else f"{'n/a':>7}"
-        theirs = f"{csrt[k]:13.1f} | {fps / csrt[k]:9.2f}" if k in csrt else f"{'n/a':>13} | {'n/a':>9}"
+        theirs = f"{csrt:13.1f} | {ratio:9.2f}" if csrt is not None else f"{'n/a':>13} | {'n/a':>9}"
         print(
             f"{precision:>9} | {k:>7} | {fps:8.1f} | {1000 / fps:8.1f} | {base} | "
             f"{one[precision] / fps:15.2f}x | {theirs}"
