@@ -55,7 +55,8 @@ class LearningStepTracker(StepTracker):
 
     def init(self, frame, boxes, examples=None) -> None:
         super().init(frame, boxes)
-        self.examples.append([[(int(image.flat[0]), tuple(box)) for image, box in pairs] for pairs in examples])
+        per_target = examples if examples is not None else [[] for _ in self.boxes]
+        self.examples.append([[(int(image.flat[0]), tuple(box)) for image, box in pairs] for pairs in per_target])
 
 
 class RunScoreTracker(StepTracker):

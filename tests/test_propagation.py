@@ -254,15 +254,31 @@ def absent(frame, track=1, x=10.0):
     return BoxRow(frame, track, x, 5.0, 8.0, 6.0, 1.0, "manual", True, outside=True)
 
 
-def test_segments_carry_the_tracks_other_visible_keyframes_nearest_first():
+def test_segments_carry_the_visible_keyframes_behind_them_nearest_first():
     table = TrackTable([key(0), key(10, x=20.0), absent(14), key(20, x=30.0), key(5, track=2)])
-    segments = {(s.track_id, s.start): s for s in plan(table, PropagationRequest(0, start_from="all"), 30)}
-    assert segments[(1, 0)].examples == ((10, (20.0, 5.0, 8.0, 6.0)), (20, (30.0, 5.0, 8.0, 6.0)))
-    assert segments[(1, 10)].examples == ((0, (10.0, 5.0, 8.0, 6.0)), (20, (30.0, 5.0, 8.0, 6.0)))
-    assert segments[(2, 5)].examples == ()
+    segments = {(s.track_id, s.start, s.step): s for s in plan(table, PropagationRequest(0, start_from="all"), 30)}
+    assert segments[(1, 0, 1)].examples == ()  # the run a correction on frame 10 does not change
+    assert segments[(1, 10, -1)].examples == ((20, (30.0, 5.0, 8.0, 6.0)),)  # 14 is absent
+    assert segments[(1, 10, 1)].examples == ((0, (10.0, 5.0, 8.0, 6.0)),)
+    assert segments[(1, 20, 1)].examples == ((10, (20.0, 5.0, 8.0, 6.0)), (0, (10.0, 5.0, 8.0, 6.0)))
+    assert segments[(2, 5, 1)].examples == ()
     many = TrackTable([key(f) for f in range(0, 40, 2)])
-    (first,) = [s for s in plan(many, PropagationRequest(0, start_from="all"), 40) if s.start == 0]
-    assert [f for f, _ in first.examples] == list(range(2, 2 + 2 * MAX_EXAMPLES, 2))
+    (last,) = [s for s in plan(many, PropagationRequest(0, start_from="all"), 40) if (s.start, s.step) == (38, 1)]
+    assert [f for f, _ in last.examples] == list(range(36, 36 - 2 * MAX_EXAMPLES, -2))
+
+
+def test_a_correction_leaves_the_forward_boxes_before_it_as_they_were():
+    table = TrackTable([key(0), key(20, x=40.0)])
+    first = [row for p in propagate(LearningStepTracker(), numbered_frames(30),
+                                    plan(table, PropagationRequest(0, start_from="all"), 30)) for row in p.rows]
+    table.merge(first)
+    table.merge([key(12, x=99.0)])  # the first box that went wrong, corrected
+    tracker = LearningStepTracker()
+    again = plan(table, PropagationRequest(0, start_from="all"), 30)
+    rows = [row for p in propagate(tracker, numbered_frames(30), again) for row in p.rows]
+    forward = {r.frame: r for r in rows if r.frame < 12}
+    assert forward and all(table.get(1, f) == row for f, row in forward.items())
+    assert tracker.inits[0][0] == 0 and tracker.examples[0] == [[]]  # from frame 0: nothing behind it
 
 
 def test_no_segment_starts_from_an_absent_keyframe():
@@ -274,12 +290,12 @@ def test_no_segment_starts_from_an_absent_keyframe():
 
 
 def test_a_learning_tracker_sees_each_segments_examples_with_their_frames():
-    table = TrackTable([key(0), key(6, x=40.0), key(0, track=2, x=30.0), key(3, track=2, x=33.0)])
-    segments = plan(table, PropagationRequest(0, until="next_keyframe"), 10)
+    table = TrackTable([key(0), key(6, x=40.0), key(2, track=2, x=30.0), key(6, track=2, x=36.0)])
+    segments = plan(table, PropagationRequest(6), 10)
     tracker = LearningStepTracker()
     rows = [row for progress in propagate(tracker, numbered_frames(10), segments) for row in progress.rows]
-    assert tracker.examples == [[[(6, (40.0, 5.0, 8.0, 6.0))], [(3, (33.0, 5.0, 8.0, 6.0))]]]
-    assert {(r.track_id, r.frame) for r in rows} == {(1, f) for f in range(1, 6)} | {(2, 1), (2, 2)}
+    assert tracker.examples == [[[(0, (10.0, 5.0, 8.0, 6.0))], [(2, (30.0, 5.0, 8.0, 6.0))]]]
+    assert {(r.track_id, r.frame) for r in rows} == {(t, f) for t in (1, 2) for f in range(7, 10)}
 
 
 def test_a_tracker_that_does_not_learn_is_started_as_before():

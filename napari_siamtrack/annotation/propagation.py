@@ -23,8 +23,9 @@ The rules, for each track:
 - An ``outside`` keyframe means the object is not visible from there until the track's next keyframe:
   that span is never tracked into, the keyframe is never tracked from, nor learnt from.
 - A tracker that learns from examples (the online target model) starts each segment having seen the
-  track's other keyframes as well, up to :data:`MAX_EXAMPLES` of them, the nearest first: a correction
-  on one frame helps the frames before and after it.
+  track's keyframes behind it as well (before its start when it runs forward, after it when it runs
+  backward), up to :data:`MAX_EXAMPLES` of them, the nearest first: a correction helps the frames
+  after it, and re-tracking the gap before it gives the same forward boxes as before up to it.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class Segment:
     box: Box
     label: str = ""
     gap: GapKey | None = None  #: the key of the gap this segment fills whole, if it does
-    #: The track's other visible keyframes, as (frame, box), the nearest to ``start`` first.
+    #: The track's visible keyframes behind the run, as (frame, box), the nearest to ``start`` first.
     examples: tuple[tuple[int, Box], ...] = ()
     #: A backward pass over a gap the same propagation tracks forward first: its boxes are fused with
     #: the forward ones (:func:`~.fusion.fuse`).
@@ -203,7 +204,7 @@ def _fill(gap: Gap, step: int, limit: int, table: TrackTable, fuses: bool = Fals
     stop = min(end, limit) if step > 0 else max(end, limit)
     return Segment(
         gap.track_id, anchor.frame, stop, _box(anchor), anchor.label, gap.key if stop == end else None,
-        _examples(table, gap.track_id, anchor.frame), fuses,
+        _examples(table, gap.track_id, anchor.frame, step), fuses,
     )
 
 
@@ -211,9 +212,11 @@ def _box(row: BoxRow) -> Box:
     return (row.x, row.y, row.w, row.h)
 
 
-def _examples(table: TrackTable, track_id: int, start: int) -> tuple[tuple[int, Box], ...]:
-    """The visible keyframes of ``track_id`` other than the one on ``start``, nearest first."""
-    frames = sorted((f for f in table.keyframes(track_id) if f != start), key=lambda f: (abs(f - start), f))
+def _examples(table: TrackTable, track_id: int, start: int, step: int) -> tuple[tuple[int, Box], ...]:
+    """The visible keyframes of ``track_id`` behind a run from ``start`` in direction ``step`` (before
+    it when going forward), nearest first."""
+    behind = (f for f in table.keyframes(track_id) if (f - start) * step < 0)
+    frames = sorted(behind, key=lambda f: abs(f - start))
     rows = [table.get(track_id, f) for f in frames]
     return tuple((row.frame, _box(row)) for row in rows if not row.outside)[:MAX_EXAMPLES]
 
