@@ -7,6 +7,7 @@ template, first box). Uses the shipped weights.
 
     python benchmarks/speed.py --threads 2                 # CPU, 640x480, 1 and 8 targets
     python benchmarks/speed.py --device cuda --frames 300  # GPU
+    python benchmarks/speed.py --threads 2 --steps --frames 80  # where a frame's time goes
 """
 
 from __future__ import annotations
@@ -88,6 +89,59 @@ def time_csrt(frames, boxes: np.ndarray) -> float:
     return time.perf_counter() - start
 
 
+#: The tracker's steps timed by ``--steps``: (label, owner attribute path, method).
+_STEPS = (
+    ("backbone on the search crops", "", "_search_features"),
+    ("wide re-detection (all of its own work)", "", "_redetect"),
+    ("crops", "", "_crops"),
+    ("correlation with the templates", "model.head", "forward"),
+    ("target model response", "_filter", "respond"),
+    ("target model update", "_filter", "update"),
+    ("look-alike memory", "", "_remember_distractors"),
+    ("template from the search features", "", "_features_at"),
+)
+
+
+def print_steps(tracker: Tracker, frames, boxes_per_count: list[np.ndarray]) -> None:
+    """Mean milliseconds per frame of each step of :data:`_STEPS`, per number of targets. A step called
+    inside another (re-detection crops, embeds and correlates) counts only in the outer one."""
+    spent: dict[str, float] = {}
+    depth = [0]
+
+    def timed(label, method):
+        def run(*args, **kwargs):
+            depth[0] += 1
+            start = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if depth[0] == 0:
+                    spent[label] = spent.get(label, 0.0) + time.perf_counter() - start
+        return run
+
+    for label, path, name in _STEPS:
+        owner = tracker
+        for part in filter(None, path.split(".")):
+            owner = getattr(owner, part)
+        if owner is not None:
+            setattr(owner, name, timed(label, getattr(owner, name)))
+    columns = []
+    for boxes in boxes_per_count:
+        time_siamtrack(tracker, frames[:4], boxes)  # warm-up
+        spent.clear()
+        total = time_siamtrack(tracker, frames, boxes)
+        n = len(frames) - 1
+        column = {label: spent.get(label, 0.0) * 1000 / n for label, _, _ in _STEPS}
+        column["the rest (upsampling, peaks, bookkeeping)"] = total * 1000 / n - sum(column.values())
+        column["frame"] = total * 1000 / n
+        columns.append(column)
+    print(f"\nms per frame, mean over {len(frames) - 1} frames ({tracker.precision})")
+    print(f"{'step':<42}" + "".join(f"{f'{len(b)} target(s)':>14}" for b in boxes_per_count))
+    for label in columns[0]:
+        print(f"{label:<42}" + "".join(f"{c[label]:14.2f}" for c in columns))
+
+
 def precisions(device: torch.device) -> list[str]:
     """Every precision this device runs with the shipped weights, fp32 first."""
     found = ["fp32"]
@@ -135,6 +189,8 @@ def main() -> None:
     parser.add_argument("--weights", help="weights file (default: the shipped weights)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
                         help="change a tracker setting from the weights' own (as siamtrack --set); repeatable")
+    parser.add_argument("--steps", action="store_true",
+                        help="instead: where a frame's time goes, step by step, for each --targets count")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -152,6 +208,11 @@ def main() -> None:
 
     config = load_weights(args.weights).tracker_config or TrackerConfig()
     config = replace(config, **dict(map(parse_setting, args.settings)))
+    if args.steps:
+        precision = (args.precisions or precisions(device))[-1]
+        tracker = Tracker(args.weights, device=device, precision=precision, config=config)
+        print_steps(tracker, frames, [_boxes(first, k, width, height) for k in args.targets])
+        return
     rows = []  # (precision, targets, frames/s, CSRT frames/s, ours/CSRT), medians over the runs
     for precision in args.precisions or precisions(device):
         tracker = Tracker(args.weights, device=device, precision=precision, config=config)
