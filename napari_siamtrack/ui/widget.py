@@ -1,14 +1,14 @@
 """The Propagate dock widget: choose a video and a boxes layer, label tracks, propagate, review, export.
 
 Propagation runs in a napari ``thread_worker`` that yields the frames it has tracked every
-:data:`YIELD_INTERVAL` seconds and waits until the viewer has handled them; the boxes are merged into the layer in batches (at most every
-:data:`MERGE_INTERVAL` seconds, less often when merging into a large layer takes long). Cancel stops
-within a batch and keeps every box shown so far; "Undo last propagation" takes a run back. A target
-the tracker loses is not stopped on: its boxes keep coming with low confidence, drawn in the
-"uncertain" colour; "Next uncertain" jumps from run to run of them, and the track timeline (docked
-under the canvas) shows where they are. The boxes layer is
-saved as it changes (:mod:`.autosave`). While a run goes on, garbage collections scan only what it
-created (:mod:`.collector`).
+:data:`YIELD_INTERVAL` seconds and waits until the viewer has handled them; the boxes are merged into
+the layer in batches (at most every :data:`MERGE_INTERVAL` seconds, less often when merging into a
+large layer takes long). Cancel stops within a batch and keeps every box shown so far; "Undo last
+propagation" takes a run back. A target the tracker loses is not stopped on: its boxes keep coming
+with low confidence, drawn in the "uncertain" colour; "Next uncertain" jumps from run to run of them,
+and the track timeline (docked under the canvas) shows where they are. The boxes layer is saved as it
+changes (:mod:`.autosave`). While a run goes on, garbage collections scan only what it created
+(:mod:`.collector`).
 """
 
 from __future__ import annotations
