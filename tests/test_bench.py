@@ -186,10 +186,18 @@ def test_keyframe_workflow_adds_the_first_failing_frame_and_retracks_only_the_ga
     assert len(tracker.updates) == 39 + (20 + 28) + (20 + 17) + (20 + 6)
 
 
-def test_keyframe_workflow_stops_at_one_keyframe_per_five_frames_and_counts_the_rest():
+def test_keyframe_workflow_draws_until_every_frame_holds():
     truth = linear_truth(20)
     effort = keyframe_workflow_effort(Drift(truth, drift=100.0), numbered_frames(20), truth, tau=0.5)
-    assert effort == Effort(20, 20)  # 4 keyframes, then the 16 frames still wrong
+    assert effort == Effort(20, 20)  # every tracked box is wrong: a keyframe on every frame
+
+
+def test_keyframe_workflow_stops_at_a_frame_no_box_can_match_and_counts_what_still_fails():
+    truth = linear_truth(20)
+    truth[5, 2:] = 0.0  # a box of zero size: not even its own keyframe reaches the threshold
+    with np.errstate(invalid="ignore"):  # its IoU is 0 / 0
+        effort = keyframe_workflow_effort(Drift(truth, drift=100.0), numbered_frames(20), truth, tau=0.5)
+    assert effort == Effort(6 + 15, 20)  # keyframes on 0-5, then frame 5 and the 14 after it
 
 
 def test_keyframe_workflow_with_the_shipped_tracker(sequence_folder):

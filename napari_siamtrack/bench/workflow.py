@@ -2,15 +2,14 @@
 the Propagate widget, an oracle drawing exactly the ground truth.
 
 Draw a keyframe on the first annotated frame and propagate from every keyframe (gaps between keyframes
-from both ends, each run learning from the track's other keyframes); then, while some annotated frame's
-box has IoU < tau, draw a keyframe on the first such frame (as a person scrubbing through the video
-fixes the first box that went wrong) and propagate again, which re-tracks only the gaps next to it. Keyframes are capped at one per :data:`KEYFRAME_EVERY` annotated frames;
-frames still below tau then count as drawn, one box each.
+from both ends, each run learning from the track's keyframes behind it); then, while some annotated
+frame's box has IoU < tau, draw a keyframe on the first such frame (as a person scrubbing through the
+video fixes the first box that went wrong) and propagate again, which re-tracks only the gaps next to
+it. A frame whose ground truth no box can match (its own keyframe fails, e.g. a box of zero size) ends
+the loop; it and every other frame still below tau then count as drawn, one box each.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -23,8 +22,6 @@ from .effort import Effort
 
 #: The row's name in the report.
 NAME = "keyframe workflow"
-#: At most one keyframe per this many annotated frames.
-KEYFRAME_EVERY = 5
 _TRACK = 1
 
 
@@ -39,15 +36,12 @@ class _Stack:
         return self._frames[index]
 
 
-def keyframe_workflow_effort(
-    tracker, frames: list[np.ndarray], truth: np.ndarray, tau: float, keyframe_every: int = KEYFRAME_EVERY
-) -> Effort:
+def keyframe_workflow_effort(tracker, frames: list[np.ndarray], truth: np.ndarray, tau: float) -> Effort:
     """Boxes drawn by the keyframe workflow; ``tracker`` is a multi-target tracker as
     :func:`~napari_siamtrack.annotation.propagation.propagate` takes (the plugin's Tracker)."""
     annotated = np.flatnonzero(np.isfinite(truth).all(axis=1))
     stack, table, filled = _Stack(frames), TrackTable(), FilledGaps()
     request = PropagationRequest(int(annotated[0]), start_from="all")
-    budget = max(1, math.ceil(len(annotated) / keyframe_every))
     frame, drawn = int(annotated[0]), 0
     while True:
         table.merge([BoxRow(frame, _TRACK, *map(float, truth[frame]), 1.0, "manual", True)])
@@ -55,13 +49,12 @@ def keyframe_workflow_effort(
         for progress in propagate(tracker, stack, plan(table, request, len(frames), filled=filled)):
             table.merge(progress.rows)
             filled.record(progress.filled)
-        overlaps = _overlaps(table, truth, annotated)
-        failing = int((overlaps < tau).sum())
-        if not failing:
+        failing = _overlaps(table, truth, annotated) < tau
+        if not failing.any():
             return Effort(drawn, len(annotated))
-        if drawn >= budget:
-            return Effort(drawn + failing, len(annotated))
-        frame = int(annotated[np.argmax(overlaps < tau)])
+        frame = int(annotated[np.argmax(failing)])
+        if table.get(_TRACK, frame).keyframe:  # drawn already, and still below tau
+            return Effort(drawn + int(failing.sum()), len(annotated))
 
 
 def _overlaps(table: TrackTable, truth: np.ndarray, annotated: np.ndarray) -> np.ndarray:
