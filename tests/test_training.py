@@ -286,8 +286,8 @@ def test_start_from_an_exported_network_exports_it_again():
     net = TrainingNet()
     net.start_from(exported, templates, searches)
     again = net.export()
-    for name, value in exported.state_dict().items():
-        torch.testing.assert_close(again.state_dict()[name], value, rtol=1e-5, atol=1e-6)
+    for name, value in exported.state_dict().items():  # float32: the bias is unfolded and folded back
+        torch.testing.assert_close(again.state_dict()[name], value, rtol=1e-4, atol=1e-6)
     # The normalisation now holds statistics of these crops' scores, not its initial 0 and 1.
     with torch.no_grad():
         scores = exported.head.correlate(exported.embed(templates), exported.embed(searches))
