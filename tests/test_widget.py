@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -125,6 +126,22 @@ def test_tracking_waits_while_the_viewer_merges(setup, qtbot):
     assert len(merges) >= 3 and len(tracker.spans) == 299
     assert not [(a, b) for a, b in tracker.spans for start, end in merges if a < end and start < b]
     assert sorted(f for _, f in rows_of(widget)) == list(range(300))
+
+
+def test_merged_boxes_carry_the_confidence_and_caption_a_full_recompute_gives(setup, qtbot):
+    # backward from frame 150 to the keyframe on frame 0: until the last batch the boxes read as a run
+    # backward from 150, then as a run forward from 0, so the last merge changes every confidence
+    boxes = (FIRST_BOX, replace(FIRST_BOX, frame=150))
+    tracker = StepTracker(delay=0.005, score=lambda i: 0.5 + 0.04 * ((7 * i) % 10))
+    viewer, widget, _ = setup(n_frames=200, boxes=boxes, tracker=tracker)
+    viewer.dims.set_current_step(0, 150)
+    widget.direction.value, widget.until.value = "backward", "next_keyframe"
+    run(widget, qtbot)
+    binding, merged = widget.binding(), widget.boxes.value.features
+    assert len(merged) == 151
+    full = binding._with_confidence(merged.drop(columns=["confidence", "caption"]), binding._shapes())
+    np.testing.assert_allclose(merged["confidence"], full["confidence"])
+    assert merged["caption"].tolist() == full["caption"].tolist()
 
 
 def test_a_second_propagate_while_running_is_refused(setup, qtbot):

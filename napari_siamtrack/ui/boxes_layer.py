@@ -135,7 +135,7 @@ class BoxesLayer:
         features = pd.concat([features.drop(index=stale), added], ignore_index=True)
         style_of, shown = {}, None
         if after is not None:
-            features = self._with_confidence(features, after)
+            features = self._with_confidence(features, after, new=len(taken))
             new_kinds = kinds(features.iloc[len(features) - len(taken) :], self.threshold)
             colours, widths = styled(new_kinds)
             style_of = {"edge_color": colours, "edge_width": widths}
@@ -344,24 +344,35 @@ class BoxesLayer:
         self.restyle()
         self.on_change()
 
-    def _with_confidence(self, features: pd.DataFrame, read: LayerBoxes) -> pd.DataFrame:
-        """``features`` with every box's confidence and caption, computed from the boxes ``read``."""
-        rows = unique_boxes(read)[0].rows
-        n = len(rows)
-        tracks = np.fromiter((r.track_id for r in rows), np.int64, n)
-        frames = np.fromiter((r.frame for r in rows), np.int64, n)
-        values = confidence_values(
-            tracks, frames, np.fromiter((r.score for r in rows), np.float64, n),
-            np.fromiter((r.keyframe or r.source == "manual" for r in rows), bool, n),
-        )
-        self.confidence = dict(zip(zip(tracks.tolist(), frames.tolist()), values.tolist()))
+    def _with_confidence(self, features: pd.DataFrame, read: LayerBoxes, new: int | None = None) -> pd.DataFrame:
+        """``features`` with every box's confidence and caption, computed from the boxes ``read``.
+        ``new``: the features gained only their last ``new`` rows since their captions were made (a
+        merge), so only those captions and the ones whose confidence changed are made again."""
+        n = len(read.rows)
+        tracks = np.fromiter((r.track_id for r in read.rows), np.int64, n)
+        frames = np.fromiter((r.frame for r in read.rows), np.int64, n)
+        scores = np.fromiter((r.score for r in read.rows), np.float64, n)
+        mine = np.fromiter((r.keyframe or r.source == "manual" for r in read.rows), bool, n)
+        # one box per (track, frame), the last in layer order (as unique_boxes keeps), ordered by key
+        keys, last = np.unique(_keys(tracks, frames)[::-1], return_index=True)
+        last = n - 1 - last
+        values = confidence_values(tracks[last], frames[last], scores[last], mine[last])
+        self.confidence = dict(zip(zip(tracks[last].tolist(), frames[last].tolist()), values.tolist()))
         # each shape takes the confidence of its (track, frame); shapes that are not boxes get 1
-        order = np.argsort(keys := _keys(tracks, frames))
-        keys, values = np.r_[keys[order], -1], np.r_[values[order], 1.0]  # -1: a key no shape has
+        keys, values = np.r_[keys, -1], np.r_[values, 1.0]  # -1: a key no shape has
         wanted = _keys(features["track_id"].to_numpy(np.int64), features["frame"].to_numpy(np.int64))
-        at = np.minimum(np.searchsorted(keys[:-1], wanted), n)
-        features["confidence"] = np.where(keys[at] == wanted, values[at], 1.0)
-        features["caption"] = captions(features)
+        at = np.minimum(np.searchsorted(keys[:-1], wanted), len(keys) - 1)
+        confidence = np.where(keys[at] == wanted, values[at], 1.0)
+        if new is None or "caption" not in features:
+            features["confidence"] = confidence
+            features["caption"] = captions(features)
+            return features
+        redo = features["confidence"].to_numpy(np.float64) != confidence
+        redo[len(features) - new :] = True
+        features["confidence"] = confidence
+        caption = features["caption"].to_numpy(object).copy()
+        caption[redo] = captions(features[redo])
+        features["caption"] = caption
         return features
 
     def _quiet(self):
