@@ -86,6 +86,33 @@ def test_a_closed_layer_is_saved_at_once_and_can_be_restored(open_widget, video,
     assert len(RecoveryStore().entries(VideoStamp.of(video))) == 1  # the same file goes on
 
 
+def test_during_a_run_boxes_are_saved_right_after_a_merge(open_widget, tmp_path, qtbot):
+    video = tmp_path / "long.tif"
+    tifffile.imwrite(video, numbered_frames(80))
+    _, widget = open_widget(video, StepTracker(delay=0.02))
+    widget.add_boxes_layer()
+    draw(widget)
+    wait_saved(qtbot, widget, video, 1)
+    release, save = widget._release, widget.autosave._save
+    merged, saves = [False], []
+
+    def release_and_note(step, was_merged):
+        merged[0] = was_merged
+        release(step, was_merged)
+        merged[0] = False
+
+    def save_and_note(*args, **kwargs):
+        saves.append("after a merge" if merged[0] else "at the end" if widget.worker is None else "between")
+        save(*args, **kwargs)
+
+    widget._release, widget.autosave._save = release_and_note, save_and_note
+    run(widget, qtbot)
+    wait_saved(qtbot, widget, video, 80)
+    # the writer thread never works while a batch is merged: during the run, each save starts right
+    # after a merge (when the worker is let go), not from the timer in between
+    assert saves.count("after a merge") >= 2 and "between" not in saves
+
+
 def test_opening_the_video_again_offers_the_saved_boxes(open_widget, video, qtbot):
     viewer, widget = open_widget(video)
     widget.add_boxes_layer()

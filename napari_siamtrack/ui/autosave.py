@@ -1,10 +1,13 @@
 """Autosave: the boxes layer the Propagate widget works on is kept in the recovery store
 (:mod:`napari_siamtrack.io.recovery`), and the boxes saved for the chosen video are offered back.
 
-A layer is saved :data:`SAVE_DELAY_MS` after its first unsaved change (a person's edit, a merged batch of a
-propagation, an undo) and at once when it is closed or napari quits. The GUI thread only copies the
-layer's vertices and features (8 ms of CPU for 10,000 boxes); the boxes are read from the copy and the
-file written on a thread of its own. Saving needs a video read from a file or folder: an image made in
+A layer is saved :data:`SAVE_DELAY_MS` after its first unsaved change (a person's edit, an undo) and at
+once when it is closed or napari quits. While a propagation runs, the widget saves instead right after
+it has merged a batch, when the last save is :data:`SAVE_DELAY_MS` old (:meth:`AutoSave.after_merge`):
+the file is then written while the tracker works, not while the viewer merges (the writer thread and
+the viewer share Python's interpreter lock). The GUI thread only copies the layer's vertices and
+features (8 ms of CPU for 10,000 boxes); the boxes are read from the copy and the file written on a
+thread of its own. Saving needs a video read from a file or folder: an image made in
 memory has nothing to file the boxes under.
 """
 
@@ -91,6 +94,8 @@ class AutoSave:
         self._timer.setInterval(SAVE_DELAY_MS)
         self._timer.timeout.connect(self.save_changes)
         self._last_error = ""
+        self._running = False  # a propagation runs: saves come from after_merge, not the timer
+        self._last_save = 0.0
         self.status = Label(label="Autosave", value="")
         self.saved = ComboBox(label="Saved boxes", choices=[], visible=False)
         self.restore_button = PushButton(text="Restore saved boxes", visible=False)
@@ -153,8 +158,24 @@ class AutoSave:
 
     def _changed(self, target: _Target, event=None) -> None:
         target.dirty = True
-        if not self._timer.isActive():
+        self._start_timer()
+
+    def _start_timer(self) -> None:
+        if not self._running and not self._timer.isActive():
             self._timer.start()
+
+    def running(self, running: bool) -> None:
+        """A propagation starts (True) or ends (False); at its end every change is saved."""
+        self._running = running
+        if running:
+            self._timer.stop()
+        else:
+            self.save_changes()
+
+    def after_merge(self) -> None:
+        """A batch of a propagation was just merged: save the changes if the last save is old enough."""
+        if time.monotonic() - self._last_save >= SAVE_DELAY_MS / 1000:
+            self.save_changes()
 
     def save_changes(self) -> None:
         """Start saving every layer changed since its last save; one still being saved waits its turn."""
@@ -162,7 +183,7 @@ class AutoSave:
             if target.dirty and not target.saving:
                 self._save(target)
         if any(t.dirty for t in self._targets.values()):
-            self._timer.start()
+            self._start_timer()
 
     def flush(self) -> None:
         """Save every changed layer now and wait until the files are written."""
@@ -185,6 +206,7 @@ class AutoSave:
             self._report(exc)
             return
         target.dirty, target.saving = False, True
+        self._last_save = time.monotonic()
         future = _writer_pool().submit(_write, self.store, target.entry, *snapshot)
         future.add_done_callback(lambda done: self._finished.saved.emit(target, done))
         if wait:
@@ -200,8 +222,8 @@ class AutoSave:
         self._last_error = ""
         if self._targets.get(id(target.layer)) is target:
             self.status.value = f"saved {time.strftime('%H:%M:%S')}, {future.result()} boxes"
-        if target.dirty and not self._timer.isActive():
-            self._timer.start()
+        if target.dirty:
+            self._start_timer()
 
     def _report(self, error: BaseException) -> None:
         message = f"autosave failed: {error}"

@@ -16,12 +16,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 
 from magicgui.widgets import CheckBox, ComboBox, Container, Label, ProgressBar, PushButton, SpinBox
 from napari.layers import Image, Shapes
 from napari.qt.threading import create_worker
 from napari.utils import progress
 from napari.utils.notifications import show_error, show_info, show_warning
+from qtpy.QtCore import QTimer
 
 from ..annotation.propagation import (
     PropagationError,
@@ -54,6 +56,8 @@ MERGE_BACKOFF = 4.0
 #: Longest the worker waits for the viewer to take in a batch it sent before it tracks on. The viewer
 #: answers as soon as it has handled the batch; the limit only keeps a run going if it never does.
 HANDOFF_TIMEOUT = 5.0
+#: Milliseconds from a batch's merge to moving napari's progress bar and letting the worker go on.
+RELEASE_DELAY_MS = 1
 
 
 def shipped_tracker():
@@ -330,6 +334,7 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         self.worker.returned.connect(self._on_returned)
         self.worker.errored.connect(lambda exc: self.error(f"propagation failed: {exc}"))
         self._set_running(True)
+        self.autosave.running(True)
         self.worker.start()
         return self.worker
 
@@ -395,20 +400,39 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
 
     def _on_progress(self, tracked) -> None:
         try:
-            self._take(tracked)
-        finally:
+            step, merged = self._take(tracked)
+        except BaseException:
             self._taken.set()
+            raise
+        # napari's bar handles pending events (a repaint of the canvas among them) when it moves: that
+        # happens after the event loop has handled what came in meanwhile (a zero timer would run
+        # first), so that a merge and a repaint are two short waits for a person instead of one long
+        # one. The worker waits for both.
+        QTimer.singleShot(RELEASE_DELAY_MS, partial(self._release, step, merged))
 
-    def _take(self, tracked) -> None:
+    def _take(self, tracked) -> tuple[int, bool]:
+        """Show and maybe merge a batch; return how many frames it adds and whether it was merged."""
         self._collector.hold()  # from the first tracked frame on: torch and the tracker are loaded
         self._pending.extend(tracked.rows)
         self._pending_gaps.extend(tracked.filled)
         step, self._done = tracked.done - self._done, tracked.done
         fps = tracked.done / max(time.monotonic() - self._started, 1e-9)
         self._show(tracked.done, f"{tracked.done}/{tracked.total} frames · {fps:.1f} fps")
-        if time.monotonic() - self._last_merge >= max(MERGE_INTERVAL, MERGE_BACKOFF * self._merge_cost):
+        merged = time.monotonic() - self._last_merge >= max(MERGE_INTERVAL, MERGE_BACKOFF * self._merge_cost)
+        if merged:
             self._merge_pending()
-        self._activity.update(step)  # last: napari's bar handles pending events, the run's end among them
+        return step, merged
+
+    def _release(self, step: int, merged: bool) -> None:
+        """Move napari's bar, start saving what was merged (the file is written while the tracker
+        works, not while the viewer merges), and let the worker go on."""
+        try:
+            if self.worker is not None:  # the run's bar is closed when it ends
+                self._activity.update(step)
+            if merged:
+                self.autosave.after_merge()
+        finally:
+            self._taken.set()
 
     def _merge_pending(self) -> None:
         rows, self._pending = self._pending, []
@@ -427,6 +451,7 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         verb = "Stopped" if self._done < self._total else "Done"
         elapsed = time.monotonic() - self._started
         self.worker, self._run_layer, self._run_image = None, None, None
+        self.autosave.running(False)
         self._show(self._done, f"{verb}: {self._done}/{self._total} frames in {elapsed:.1f} s", running=False)
 
     def _show(self, done: int, status: str, running: bool = True) -> None:
