@@ -16,7 +16,6 @@ through :meth:`BoxesLayer._set_features`, which puts them back.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -69,8 +68,8 @@ class BoxesLayer:
         self.report = report
         self.new_label = ""  # the label a box drawn as a new track gets
         self.on_change: Callable[[], None] = lambda: None
-        #: Each box's confidence by (track_id, frame) (:func:`..annotation.review.confidences`).
-        self.confidence: dict[tuple[int, int], float] = {}
+        self._confidence_of = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        self._confidence: dict[tuple[int, int], float] | None = None
         self._busy = False
         self._read: LayerBoxes | None = None  # the shapes as boxes, until the layer next changes
         self._shown: np.ndarray | None = None  # the kind each shape is drawn as, while known
@@ -104,6 +103,15 @@ class BoxesLayer:
             self._read = read_boxes(layer.data, layer.shape_type, layer.features)
         return self._read
 
+    @property
+    def confidence(self) -> dict[tuple[int, int], float]:
+        """Each box's confidence by (track_id, frame) (:func:`..annotation.review.confidences`), made
+        when first asked for after a change (a merge does not wait for it)."""
+        if self._confidence is None:
+            tracks, frames, values = self._confidence_of
+            self._confidence = dict(zip(zip(tracks.tolist(), frames.tolist()), values.tolist()))
+        return self._confidence
+
     def table(self) -> TrackTable:
         return TrackTable(self.boxes()[0].rows)
 
@@ -115,14 +123,20 @@ class BoxesLayer:
             return 0
         layer = self.layer
         features = layer.features
-        ids = features["track_id"].to_numpy().tolist()
-        where = {key: i for i, key in enumerate(zip(ids, features["frame"].to_numpy().tolist()))}
-        mine = protected(features)
-        labels = dict(zip(ids, features["label"].to_numpy().tolist()))
         rows = list({(r.track_id, r.frame): r for r in rows}.values())
-        rows = [replace(r, label=labels.get(r.track_id, r.label)) for r in rows]
-        taken = [r for r in rows if (i := where.get((r.track_id, r.frame))) is None or not mine[i]]
-        stale = [where[(r.track_id, r.frame)] for r in taken if (r.track_id, r.frame) in where]
+        # the shapes the rows land on, found on arrays: a merge reads no column of the layer box by box
+        tracks = features["track_id"].to_numpy(np.int64)
+        keys = _keys(tracks, features["frame"].to_numpy(np.int64))
+        hits = np.flatnonzero(np.isin(keys, [_key(r) for r in rows]))
+        where = dict(zip(keys[hits].tolist(), hits.tolist()))  # the last shape of each (track, frame)
+        mine = set(hits[protected(features.iloc[hits])].tolist())
+        labels = features["label"].to_numpy(object)
+        label_of = {
+            t: labels[at[-1]] for t in {r.track_id for r in rows} if len(at := np.flatnonzero(tracks == t))
+        }
+        rows = [replace(r, label=label_of.get(r.track_id, r.label)) for r in rows]
+        taken = [r for r in rows if where.get(_key(r)) not in mine]
+        stale = [where[_key(r)] for r in taken if _key(r) in where]
         if not taken:
             return 0
         # The boxes after the merge are the boxes now and the new ones (no need to read every shape
@@ -348,16 +362,13 @@ class BoxesLayer:
         """``features`` with every box's confidence and caption, computed from the boxes ``read``.
         ``new``: the features gained only their last ``new`` rows since their captions were made (a
         merge), so only those captions and the ones whose confidence changed are made again."""
-        n = len(read.rows)
-        tracks = np.fromiter((r.track_id for r in read.rows), np.int64, n)
-        frames = np.fromiter((r.frame for r in read.rows), np.int64, n)
-        scores = np.fromiter((r.score for r in read.rows), np.float64, n)
-        mine = np.fromiter((r.keyframe or r.source == "manual" for r in read.rows), bool, n)
+        n, columns = len(read.rows), read.columns
+        tracks, frames, scores, mine = columns.tracks, columns.frames, columns.scores, columns.mine
         # one box per (track, frame), the last in layer order (as unique_boxes keeps), ordered by key
         keys, last = np.unique(_keys(tracks, frames)[::-1], return_index=True)
         last = n - 1 - last
         values = confidence_values(tracks[last], frames[last], scores[last], mine[last])
-        self.confidence = dict(zip(zip(tracks[last].tolist(), frames[last].tolist()), values.tolist()))
+        self._confidence_of, self._confidence = (tracks[last], frames[last], values), None
         # each shape takes the confidence of its (track, frame); shapes that are not boxes get 1
         keys, values = np.r_[keys, -1], np.r_[values, 1.0]  # -1: a key no shape has
         wanted = _keys(features["track_id"].to_numpy(np.int64), features["frame"].to_numpy(np.int64))
@@ -382,20 +393,29 @@ class BoxesLayer:
 def _spliced(read: LayerBoxes, removed: list[int], added: LayerBoxes, offset: int) -> LayerBoxes | None:
     """The boxes of a layer after the shapes at ``removed`` (boxes) are taken out and those ``added``
     appended after the ``offset`` shapes left; None when a removed shape is not a box."""
-    gone, ordered = set(removed), sorted(removed)
-    if not gone <= set(read.indices):
+    indices = np.asarray(read.indices, np.int64)
+    gone = np.unique(np.asarray(removed, np.int64))
+    if not np.isin(gone, indices).all():
         return None
-    kept = [(row, i - bisect_left(ordered, i)) for row, i in zip(read.rows, read.indices) if i not in gone]
+    kept = np.flatnonzero(~np.isin(indices, gone))
+    shifted = indices[kept] - np.searchsorted(gone, indices[kept])  # removed shapes before each one
+    rows = read.rows if len(kept) == len(indices) else [read.rows[k] for k in kept.tolist()]
     return LayerBoxes(
-        [row for row, _ in kept] + added.rows,
-        [i for _, i in kept] + [offset + i for i in added.indices],
+        rows + added.rows,
+        shifted.tolist() + [offset + i for i in added.indices],
         read.problems + added.problems,
+        known_columns=read.columns.taken(kept).then(added.columns),
     )
 
 
 def _keys(tracks: np.ndarray, frames: np.ndarray) -> np.ndarray:
     """One integer per (track, frame) pair, ordered as the pairs are."""
     return tracks.astype(np.int64) * (1 << 32) + frames.astype(np.int64)
+
+
+def _key(row: BoxRow) -> int:
+    """:func:`_keys` of one row."""
+    return row.track_id * (1 << 32) + row.frame
 
 
 def _as_manual(features: pd.DataFrame, indices) -> pd.DataFrame:

@@ -12,7 +12,8 @@ on pixel edges, as they do in the CSV. Reading a rectangle back rounds x, y, w a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -141,6 +142,45 @@ class LayerBoxes:
     rows: list[BoxRow]
     indices: list[int]
     problems: list[str]
+
+    #: :attr:`columns`, when the code that made these boxes already has them.
+    known_columns: BoxColumns | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def columns(self) -> BoxColumns:
+        """The rows' track ids, frames, scores and whether a person made each, as arrays."""
+        return self.known_columns if self.known_columns is not None else BoxColumns.of(self.rows)
+
+
+@dataclass(frozen=True)
+class BoxColumns:
+    """Columns of :class:`LayerBoxes` rows (``mine``: a keyframe or a manual box)."""
+
+    tracks: np.ndarray
+    frames: np.ndarray
+    scores: np.ndarray
+    mine: np.ndarray
+
+    @classmethod
+    def of(cls, rows: Sequence[BoxRow]) -> BoxColumns:
+        """The columns of ``rows``."""
+        n = len(rows)
+        return cls(
+            np.fromiter((r.track_id for r in rows), np.int64, n),
+            np.fromiter((r.frame for r in rows), np.int64, n),
+            np.fromiter((r.score for r in rows), np.float64, n),
+            np.fromiter((r.keyframe or r.source == "manual" for r in rows), bool, n),
+        )
+
+    def taken(self, positions: np.ndarray) -> BoxColumns:
+        """The rows at ``positions``."""
+        return BoxColumns(**{name: column[positions] for name, column in vars(self).items()})
+
+    def then(self, other: BoxColumns) -> BoxColumns:
+        """These rows, then ``other``'s."""
+        return BoxColumns(
+            **{name: np.concatenate([column, vars(other)[name]]) for name, column in vars(self).items()}
+        )
 
 
 def box_of(vertices: np.ndarray) -> tuple[int, float, float, float, float] | str:
