@@ -10,7 +10,10 @@ peak at ``--baseline`` frames, and the longest stall in that stretch, with the C
 spent in its longest busy gap (on a machine busy with other work a stall also holds the time spent
 waiting for a core; the CPU time does not), and the longest of Python's garbage collections (which
 hold every thread while they run). The first row, frame 1, is the start: torch and the
-weights load in the worker thread, and loading torch's libraries holds Python's interpreter lock.
+weights load in the worker thread, and loading torch's libraries holds Python's interpreter lock. The
+last row is the run's end: the stretch from the last frame tracked to 3 s after the run ended (the last
+merge, the final save, and the garbage collection that scans the objects held out of its view during
+the run).
 
     xvfb-run -a -s "-screen 0 1920x1080x24" python benchmarks/soak.py --threads 2   # 10,000 frames, 1080p
     xvfb-run -a python benchmarks/soak.py --frames 300 --width 640 --height 360     # a quick check
@@ -32,6 +35,8 @@ from napari_siamtrack.io.sample import make_sample
 #: The sample is rendered at a quarter of the size and scaled up 4x (rendering at full size is slow).
 _FACTOR = 4
 TICK_MS = 10
+#: Seconds measured after the run ends (its last merge, the final save, the garbage collection after it).
+END_S = 3.0
 
 
 def write_video(path: Path, n_frames: int, width: int, height: int) -> np.ndarray:
@@ -135,17 +140,22 @@ def main() -> None:
     total = args.frames - 1
     args.baseline = args.baseline or max(1, min(1000, round(total / 10)))
     marks = sorted({1, args.baseline, *(round(total * k / 10) for k in range(1, 11))})
-    rows, probe = [], Probe()
+    rows, end, probe = [], [], Probe()
     run_started = time.perf_counter()
     widget.propagate()
+
+    finished = []  # when the run ended
 
     def check() -> None:
         while marks and widget.progress.value >= marks[0]:
             rows.append((marks.pop(0), probe.peak, *probe.stretch(), time.perf_counter() - run_started))
-        if widget.worker is None:
+        if widget.worker is None and not finished:
+            finished.append(time.perf_counter())
             done = widget.progress.value
             if not rows or rows[-1][0] != done:  # stopped early
-                rows.append((done, probe.peak, *probe.stretch(), time.perf_counter() - run_started))
+                rows.append((done, probe.peak, *probe.stretch(), finished[0] - run_started))
+        if finished and time.perf_counter() - finished[0] >= END_S:
+            end.extend(probe.stretch())
             widget.close_guard.enabled = False  # the boxes are not meant to be exported
             QApplication.quit()
 
@@ -167,12 +177,14 @@ def main() -> None:
     for done, peak, stall, busy, collection, seconds in rows:
         print(f"| {done:,} | {peak / 2**20:.0f} | {peak / baseline:.3f} | {stall * 1000:.0f} | "
               f"{busy * 1000:.0f} | {collection * 1000:.0f} | {done / seconds:.1f} |")
+    print(f"| the run's end (the last merge, the final save, the next {END_S:g} s) | | | {end[0] * 1000:.0f} | "
+          f"{end[1] * 1000:.0f} | {end[2] * 1000:.0f} | |")
     worst = max(row[2] for row in rows[1:])
     busiest = max(row[3] for row in rows[1:])
     print(f"peak at the end / at frame {args.baseline:,}: {rows[-1][1] / baseline:.3f} (bar: at most 1.10); "
-          f"after the start, the longest stall of the event loop: {worst * 1000:.0f} ms, the most GUI-thread "
-          f"CPU between two ticks: {busiest * 1000:.0f} ms (bar: under 200 ms); at the start: "
-          f"{rows[0][2] * 1000:.0f} ms")
+          f"while tracking after the start, the longest stall of the event loop: {worst * 1000:.0f} ms, the "
+          f"most GUI-thread CPU between two ticks: {busiest * 1000:.0f} ms (bar: under 200 ms); at the start: "
+          f"{rows[0][2] * 1000:.0f} ms; at the end: {end[0] * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

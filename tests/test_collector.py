@@ -1,0 +1,45 @@
+"""The garbage-collection hold of a propagation (``ui/collector.py``)."""
+
+import gc
+
+import pytest
+
+from napari_siamtrack.ui.collector import QuietCollector
+
+
+@pytest.fixture
+def unfrozen():
+    if gc.get_freeze_count():
+        pytest.skip("something in this process froze objects already")
+    yield
+    gc.unfreeze()
+
+
+def test_each_hold_takes_what_the_run_kept_so_far_out_of_the_collectors_view(unfrozen):
+    collector = QuietCollector()
+    collector.hold()
+    first = gc.get_freeze_count()
+    kept = [[i] for i in range(1000)]  # what a batch keeps, such as the boxes it merged
+    collector.hold()
+    assert gc.get_freeze_count() >= first + len(kept)
+    assert not _seen_by_collector(kept[0])
+    collector.release()
+    assert gc.get_freeze_count() == 0
+    assert _seen_by_collector(kept[0])
+
+
+def test_nothing_is_held_when_something_else_froze_objects(unfrozen):
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    collector = QuietCollector()
+    for _ in range(2):
+        collector.hold()
+        _ = [[i] for i in range(100)]
+    assert gc.get_freeze_count() == frozen and not collector.holding
+    collector.release()
+    assert gc.get_freeze_count() == frozen
+
+
+def _seen_by_collector(obj) -> bool:
+    """Whether a collection would scan ``obj`` (frozen objects are in no generation)."""
+    return any(o is obj for o in gc.get_objects())
