@@ -176,3 +176,47 @@ def test_a_merge_leaves_the_layer_as_reading_it_afresh_gives(initial, batches):
         if layer.nshapes:
             colours, widths = style(layer.features, binding.threshold)
             assert np.array_equal(layer.edge_color, transform_color(colours)) and layer.edge_width == widths
+
+
+#: A person's edits in a layer: drag the box at an index (selected, as napari's drag leaves it, or not),
+#: or draw a box on a frame.
+edits = st.one_of(
+    st.tuples(st.just("drag"), st.integers(0, 30), st.booleans()),
+    st.tuples(st.just("draw"), st.integers(0, N_FRAMES - 1), st.just(False)),
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    initial=st.lists(small_rows(people=True), unique_by=lambda r: (r.track_id, r.frame), min_size=1, max_size=12),
+    steps=st.lists(edits, min_size=1, max_size=4),
+)
+def test_a_persons_edits_leave_the_layer_as_reading_it_afresh_gives(initial, steps):
+    """Dragged and drawn boxes are read again alone and only the styles that change are set; the boxes,
+    confidences, captions and colours are what reading and styling every shape again gives."""
+    from napari.layers import Shapes
+    from napari.utils.colormaps.standardize_color import transform_color
+
+    from napari_siamtrack.ui.boxes_layer import BoxesLayer
+    from napari_siamtrack.ui.layer_boxes import layer_kwargs, read_boxes, rectangle, style, unique_boxes
+
+    kwargs = layer_kwargs(initial)
+    binding = BoxesLayer(Shapes(kwargs.pop("data"), **kwargs))
+    layer = binding.layer
+    for kind, where, selected in steps:
+        if kind == "drag":
+            index = where % layer.nshapes
+            layer.selected_data = {index} if selected else set()
+            layer._data_view.shift(index, np.array([1.0, 2.0]))  # what napari's drag does, then its event
+            layer.events.data(value=layer.data, action="changed", data_indices=(index,), vertex_indices=((),))
+            layer.selected_data = set()
+        else:
+            layer.add_rectangles(rectangle(BoxRow(where, 1, 3.0, 4.0, 9.0, 7.0, 1.0, "manual", True)))
+        fresh, repeated = unique_boxes(read_boxes(layer.data, layer.shape_type, layer.features))
+        assert binding.boxes() == (fresh, fresh.problems + repeated)
+        afresh = BoxesLayer(Shapes(layer.data, ndim=3, shape_type=layer.shape_type, features=layer.features.copy()))
+        assert binding.confidence == afresh.confidence
+        for column in ("confidence", "caption", "keyframe", "source", "track_id", "frame"):
+            assert layer.features[column].tolist() == afresh.layer.features[column].tolist()
+        colours, widths = style(layer.features, binding.threshold)
+        assert np.allclose(layer.edge_color, transform_color(colours)) and layer.edge_width == widths

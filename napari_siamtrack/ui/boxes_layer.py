@@ -22,6 +22,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 from napari.layers import Shapes
+from napari.utils.colormaps.standardize_color import transform_color
 from napari.utils.notifications import show_warning
 from qtpy.QtCore import QTimer
 
@@ -31,10 +32,13 @@ from ..annotation.track_table import TrackTable
 from ..io.box_csv import BoxRow
 from .export import SavedState
 from .layer_boxes import (
+    COLOURS,
     DEFAULT_THRESHOLD,
+    EDGE_WIDTHS,
     FEATURES,
     NEW_BOX,
     TEXT,
+    BoxColumns,
     LayerBoxes,
     captions,
     features_frame,
@@ -72,7 +76,7 @@ class BoxesLayer:
         self._confidence: dict[tuple[int, int], float] | None = None
         self._busy = False
         self._read: LayerBoxes | None = None  # the shapes as boxes, until the layer next changes
-        self._shown: np.ndarray | None = None  # the kind each shape is drawn as, while known
+        self._read_from = pd.DataFrame()  # the features they were read with (what boxes are read from)
         if set(FEATURES) <= set(layer.features.columns):
             self._set_features(layer.features)
         else:
@@ -101,6 +105,7 @@ class BoxesLayer:
         if self._read is None:
             layer = self.layer
             self._read = read_boxes(layer.data, layer.shape_type, layer.features)
+            self._read_from = layer.features[list(FEATURES)].copy()
         return self._read
 
     @property
@@ -147,19 +152,16 @@ class BoxesLayer:
         new = read_boxes(shapes, ["rectangle"] * len(taken), added)
         after = _spliced(self._shapes(), stale, new, layer.nshapes - len(stale))
         features = pd.concat([features.drop(index=stale), added], ignore_index=True)
-        style_of, shown = {}, None
+        style_of = {}
         if after is not None:
-            features = self._with_confidence(features, after, new=len(taken))
-            new_kinds = kinds(features.iloc[len(features) - len(taken) :], self.threshold)
-            colours, widths = styled(new_kinds)
+            new = np.arange(len(features) - len(taken), len(features))
+            features = self._with_confidence(features, after, remade=new)
+            colours, widths = styled(kinds(features.iloc[new], self.threshold))
             style_of = {"edge_color": colours, "edge_width": widths}
-            if self._shown is not None:
-                shown = np.concatenate([np.delete(self._shown, stale), new_kinds])
         with self._quiet():
             if stale:
                 layer.remove(stale)
             layer.add_rectangles(shapes, **style_of)
-        self._shown = shown
         self._set_features(features, after, with_confidence=after is not None)
         return len(taken)
 
@@ -220,21 +222,29 @@ class BoxesLayer:
         return sorted({label for label in self.layer.features["label"] if label})
 
     def restyle(self, threshold: float | None = None) -> None:
-        """Recolour the boxes, when the kind of one has changed (after an edit, or a change of the
-        review ``threshold``)."""
+        """Recolour the boxes napari does not draw as their kind asks (after an edit, a merge, or a
+        change of the review ``threshold``): when they are the selected boxes and of one kind (a box a
+        person dragged), those alone, else every box."""
         if threshold is not None:
             self.threshold = threshold
         layer = self.layer
         if not layer.nshapes:
             return
         now = kinds(layer.features, self.threshold)
-        if self._shown is not None and np.array_equal(self._shown, now):
+        rgba, widths = _style_arrays(now)
+        wrong = np.flatnonzero(_unlike(layer, rgba, widths))
+        if not len(wrong):
             return
-        colours, widths = styled(now)
         with self._quiet():
+            if set(wrong.tolist()) == set(layer.selected_data) and len(set(now[wrong].tolist())) == 1:
+                # napari styles the selected shapes (and the ones drawn next) in O(selected) this way
+                layer.current_edge_color = COLOURS[now[wrong[0]]]
+                layer.current_edge_width = EDGE_WIDTHS[now[wrong[0]]]
+                if not _unlike(layer, rgba, widths).any():
+                    return
+            colours, edge_widths = styled(now)
             layer.edge_color = colours
-            layer.edge_width = widths
-        self._shown = now
+            layer.edge_width = edge_widths
 
     def indices_on(self, frame: int, below: float | None = None) -> set[int]:
         """Shapes on ``frame`` (tracked ones whose confidence is below ``below``, when given)."""
@@ -247,34 +257,48 @@ class BoxesLayer:
     # --- edits by a person -----------------------------------------------------------------------
 
     def _on_data(self, event) -> None:
-        self._read = self._shown = None  # napari styles added shapes its own way
+        if event.action not in ("added", "changed", "removed"):
+            return  # napari announces a change before making it
+        read, self._read = self._read, None
         if self._busy:
             return
         if event.action == "added":
-            self._claim_new()
+            self._claim_new(read)
         elif event.action == "changed":
-            indices = [i for i in event.data_indices if 0 <= i < self.layer.nshapes]
-            self._set_features(_as_manual(self.layer.features.copy(), indices))
+            layer = self.layer
+            indices = sorted({i for i in event.data_indices if 0 <= i < layer.nshapes})
+            features = _as_manual(layer.features.copy(), indices)
+            read = _reread(read, layer, indices, features.iloc[indices]) if read is not None else None
+            if read is None:
+                self._set_features(features)
+            else:  # only the boxes a person changed are read again, and the captions that change remade
+                features = self._with_confidence(features.reset_index(drop=True), read, remade=indices)
+                self._set_features(features, read, with_confidence=True)
         elif event.action == "removed":
             self._set_features(self.layer.features.copy())
 
     def _on_features(self, event=None) -> None:
-        self._read = None
+        # napari announces features after adding shapes too; the boxes read stay when what they are read
+        # from has not changed
+        if self._busy or not self._read_from.equals(self.layer.features[list(FEATURES)]):
+            self._read = None
         if not self._busy:  # a paste changes features without a data event
             self._claim_new()
 
-    def _claim_new(self) -> None:
+    def _claim_new(self, read: LayerBoxes | None = None) -> None:
         """Turn new or pasted rectangles (their ``frame`` feature does not match their plane) into
-        keyframes; refuse new shapes of any other type."""
+        keyframes; refuse new shapes of any other type. ``read``: the boxes before shapes were added,
+        when known (then only the added shapes are read)."""
         layer = self.layer
         features = layer.features.copy()
-        planes = np.array([round(float(d[0, 0])) for d in layer.data], dtype=np.int64)
+        data = layer.data
+        planes = np.array([round(float(d[0, 0])) for d in data], dtype=np.int64)
         new = np.flatnonzero(features["frame"].to_numpy() != planes)
         types = layer.shape_type
         refused = [i for i in new if types[i] != "rectangle" and features.at[i, "track_id"] != 0]
         if refused:
             for i in refused:
-                self.report(not_a_box(layer.data[i], types[i]))
+                self.report(not_a_box(data[i], types[i]))
             features.loc[refused, "track_id"] = 0  # marked for removal
             QTimer.singleShot(0, self._remove_refused)  # napari is still inside its drawing code
         new = np.array([i for i in new if types[i] == "rectangle"], dtype=np.int64)
@@ -284,21 +308,29 @@ class BoxesLayer:
             return
         features.loc[new, "frame"] = planes[new]
         features = _as_manual(features, new)
-        fresh = set(new.tolist())
-        old = {
-            (t, f): i
-            for i, (t, f) in enumerate(zip(features["track_id"], features["frame"]))
-            if i not in fresh
-        }
-        stale, next_id, mine = [], int(features["track_id"].max()) + 1, protected(features)
-        for i in new:
-            clash = old.get((features.at[i, "track_id"], features.at[i, "frame"]))
-            if clash is not None and not mine[clash]:
+        # the shapes that were there before with the (track, frame) of a new one, found on arrays
+        tracks, frames = features["track_id"].to_numpy(np.int64), features["frame"].to_numpy(np.int64)
+        keys, fresh = _keys(tracks, frames), np.zeros(len(features), bool)
+        fresh[new] = True
+        hits = np.flatnonzero(np.isin(keys, keys[new]) & ~fresh)
+        old = dict(zip(keys[hits].tolist(), hits.tolist()))
+        stale, next_id, mine = [], int(tracks.max()) + 1, set(hits[protected(features.iloc[hits])].tolist())
+        for i in new.tolist():
+            clash = old.get(_key_of(features.at[i, "track_id"], features.at[i, "frame"]))
+            if clash is not None and clash not in mine:
                 stale.append(clash)
             elif clash is not None:
                 features.at[i, "track_id"], next_id = next_id, next_id + 1
-            old[(features.at[i, "track_id"], features.at[i, "frame"])] = i
-        self._set_features(features)
+            old[_key_of(features.at[i, "track_id"], features.at[i, "frame"])] = i
+            mine.add(i)  # a new box is a person's
+        n = len(features)
+        appended = not refused and not stale and new.tolist() == list(range(n - len(new), n))
+        if read is None or not appended or _shapes_in(read) != n - len(new):
+            self._set_features(features)
+        else:  # a person drew boxes: only they are read, and only the captions that change are remade
+            added = read_boxes([data[i] for i in new], [types[i] for i in new], features.iloc[new])
+            after = _spliced(read, [], added, n - len(new))
+            self._set_features(self._with_confidence(features, after, remade=new), after, with_confidence=True)
         if stale:
             with self._quiet():
                 layer.remove(stale)
@@ -354,14 +386,17 @@ class BoxesLayer:
             layer.feature_defaults = {
                 **NEW_BOX, "track_id": int(ids.max()) + 1 if len(ids) else 1, "label": self.new_label
             }
-        self._read = read
+        self._read, self._read_from = read, layer.features[list(FEATURES)].copy()
         self.restyle()
         self.on_change()
 
-    def _with_confidence(self, features: pd.DataFrame, read: LayerBoxes, new: int | None = None) -> pd.DataFrame:
+    def _with_confidence(
+        self, features: pd.DataFrame, read: LayerBoxes, remade: np.ndarray | list[int] | None = None
+    ) -> pd.DataFrame:
         """``features`` with every box's confidence and caption, computed from the boxes ``read``.
-        ``new``: the features gained only their last ``new`` rows since their captions were made (a
-        merge), so only those captions and the ones whose confidence changed are made again."""
+        ``remade``: the only rows that changed since their captions were made (new rows of a merge, the
+        boxes a person moved), so only their captions and those whose confidence changed are made
+        again; None: every caption."""
         n, columns = len(read.rows), read.columns
         tracks, frames, scores, mine = columns.tracks, columns.frames, columns.scores, columns.mine
         # one box per (track, frame), the last in layer order (as unique_boxes keeps), ordered by key
@@ -374,12 +409,12 @@ class BoxesLayer:
         wanted = _keys(features["track_id"].to_numpy(np.int64), features["frame"].to_numpy(np.int64))
         at = np.minimum(np.searchsorted(keys[:-1], wanted), len(keys) - 1)
         confidence = np.where(keys[at] == wanted, values[at], 1.0)
-        if new is None or "caption" not in features:
+        if remade is None or "caption" not in features:
             features["confidence"] = confidence
             features["caption"] = captions(features)
             return features
         redo = features["confidence"].to_numpy(np.float64) != confidence
-        redo[len(features) - new :] = True
+        redo[np.asarray(remade, np.int64)] = True
         features["confidence"] = confidence
         caption = features["caption"].to_numpy(object).copy()
         caption[redo] = captions(features[redo])
@@ -408,6 +443,44 @@ def _spliced(read: LayerBoxes, removed: list[int], added: LayerBoxes, offset: in
     )
 
 
+def _reread(read: LayerBoxes, layer: Shapes, indices: list[int], features: pd.DataFrame) -> LayerBoxes | None:
+    """The boxes ``read`` with the shapes at ``indices`` (boxes still) read again with ``features`` (their
+    rows); None when one of them is not a box, before or now, or the layer has another number of shapes."""
+    at = {i: k for k, i in enumerate(read.indices)}
+    if not indices or _shapes_in(read) != layer.nshapes or any(i not in at for i in indices):
+        return None
+    data, types = layer.data, layer.shape_type
+    fresh = read_boxes([data[i] for i in indices], [types[i] for i in indices], features)
+    if fresh.problems:
+        return None
+    rows = list(read.rows)
+    for i, row in zip(indices, fresh.rows):
+        rows[at[i]] = row
+    positions = [at[i] for i in indices]
+    columns = {name: column.copy() for name, column in vars(read.columns).items()}
+    for name, column in vars(fresh.columns).items():
+        columns[name][positions] = column
+    return LayerBoxes(rows, read.indices, read.problems, known_columns=BoxColumns(**columns))
+
+
+def _shapes_in(read: LayerBoxes) -> int:
+    """How many shapes the layer had when ``read`` was read: a box or a problem each."""
+    return len(read.indices) + len(read.problems)
+
+
+def _style_arrays(box_kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Edge colour (RGBA, as napari keeps it) and width of each kind in ``box_kinds``."""
+    names, at = np.unique(np.asarray(box_kinds, dtype=str), return_inverse=True)
+    rgba = transform_color([COLOURS[k] for k in names])
+    return rgba[at], np.array([EDGE_WIDTHS[k] for k in names], dtype=np.float64)[at]
+
+
+def _unlike(layer: Shapes, rgba: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """Per shape, whether napari draws it with another edge colour or width than given."""
+    shown = np.asarray(layer.edge_color, dtype=np.float64)
+    return ~np.isclose(shown, rgba, atol=1e-6).all(axis=1) | (np.asarray(layer.edge_width, np.float64) != widths)
+
+
 def _keys(tracks: np.ndarray, frames: np.ndarray) -> np.ndarray:
     """One integer per (track, frame) pair, ordered as the pairs are."""
     return tracks.astype(np.int64) * (1 << 32) + frames.astype(np.int64)
@@ -415,7 +488,12 @@ def _keys(tracks: np.ndarray, frames: np.ndarray) -> np.ndarray:
 
 def _key(row: BoxRow) -> int:
     """:func:`_keys` of one row."""
-    return row.track_id * (1 << 32) + row.frame
+    return _key_of(row.track_id, row.frame)
+
+
+def _key_of(track: int, frame: int) -> int:
+    """:func:`_keys` of one (track, frame) pair."""
+    return int(track) * (1 << 32) + int(frame)
 
 
 def _as_manual(features: pd.DataFrame, indices) -> pd.DataFrame:
