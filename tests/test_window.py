@@ -35,6 +35,18 @@ def snapshot(layer):
     return [d.copy() for d in layer.data], list(layer.shape_type), layer.features.copy()
 
 
+def assert_read_as_afresh(widget, layer):
+    """What the widget keeps of the layer (boxes, colours) is what reading and styling it again gives."""
+    from napari.utils.colormaps.standardize_color import transform_color
+
+    from napari_siamtrack.ui.layer_boxes import read_boxes, style, unique_boxes
+
+    fresh, repeated = unique_boxes(read_boxes(layer.data, layer.shape_type, layer.features))
+    assert widget.binding().boxes() == (fresh, fresh.problems + repeated)
+    colours, widths = style(layer.features, widget.binding().threshold)
+    assert np.allclose(layer.edge_color, transform_color(colours)) and layer.edge_width == widths
+
+
 def assert_unchanged(layer, before):
     data, types, features = before
     assert layer.nshapes == len(data) and list(layer.shape_type) == types
@@ -57,8 +69,10 @@ def test_a_rectangle_drawn_after_a_propagation_starts_a_new_track(window, frame)
     assert layer.features.iloc[-1]["track_id"] == 2
     assert widget.binding().boxes()[1] == []  # no repeated or stray shape
     # a second rectangle starts yet another track
+    assert_read_as_afresh(widget, layer)
     draw_rectangle(viewer, layer, 20, 20, 26, 28)
     assert sorted({t for t, _ in rows_of(widget)}) == [1, 2, 3]
+    assert_read_as_afresh(widget, layer)
 
 
 @pytest.mark.parametrize("mode", ["polygon", "ellipse", "line"])
@@ -109,6 +123,7 @@ def test_after_one_correction_every_keyframe_tracks_only_the_gaps_next_to_it(mak
     drag(viewer, layer, (8.0, 14.0), (18.0, 30.0))  # the box's centre, dragged 10 down and 16 right
     moved = rows_of(widget)[(1, 25)]
     assert moved.keyframe and abs(moved.x - 26) <= 0.6 and abs(moved.y - 15) <= 0.6
+    assert_read_as_afresh(widget, layer)
     click_button(qtbot, widget.propagate_button)
     qtbot.waitUntil(lambda: widget.worker is None, timeout=60_000)
     assert sorted(tracker.updates) == [21, 21, 22, 22, 23, 23, 24, 24, 26, 27, 28, 29]
