@@ -412,7 +412,7 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
 
     def _take(self, tracked) -> tuple[int, bool]:
         """Show and maybe merge a batch; return how many frames it adds and whether it was merged."""
-        self._collector.hold()  # from the first tracked frame on: torch and the tracker are loaded
+        self._collector.hold()  # from the first tracked frame on (torch is loaded), again with each batch
         self._pending.extend(tracked.rows)
         self._pending_gaps.extend(tracked.filled)
         step, self._done = tracked.done - self._done, tracked.done
