@@ -20,6 +20,7 @@ from napari_siamtrack.annotation.identity import (
 )
 from napari_siamtrack.annotation.interpolation import interpolate
 from napari_siamtrack.annotation.propagation import PropagationRequest, plan
+from napari_siamtrack.annotation.review import BoxReview
 from napari_siamtrack.annotation.track_table import TrackTable, is_protected
 from napari_siamtrack.io.box_csv import BoxRow, read_csv
 
@@ -46,7 +47,7 @@ def test_absent_from_here_keeps_the_box_and_removes_tracked_boxes_up_to_the_next
     request = PropagationRequest(0, "both", "end", start_from="all", full=True)
     segments = plan(TrackTable(rows.values()), request, 12)
     assert segments and all(not (4 <= s.start < 8) and not (4 <= s.stop < 8) for s in segments)
-    assert absent_spans(TrackTable(rows.values()), 1, 12) == [(4, 7)]
+    assert absent_spans(BoxReview.of(TrackTable(rows.values())), 1, 12) == [(4, 7)]
     # again on the outside keyframe: visible again, nothing else changes
     back = by_key(mark_absent(TrackTable(rows.values()), 1, 4))
     assert not back[(1, 4)].outside and back.keys() == rows.keys()
@@ -56,7 +57,7 @@ def test_absent_on_a_frame_without_a_box_takes_the_last_known_box():
     table = TrackTable([key(0, x=3.0), tracked(1, x=4.0), key(6, x=9.0)])
     rows = by_key(mark_absent(table, 1, 3))
     assert rows[(1, 3)].x == 4.0 and rows[(1, 3)].outside
-    assert absent_spans(TrackTable(mark_absent(table, 1, 7)), 1, 12) == [(7, 11)]
+    assert absent_spans(BoxReview.of(TrackTable(mark_absent(table, 1, 7))), 1, 12) == [(7, 11)]
     with pytest.raises(IdentityError, match="track 2 has no box"):
         mark_absent(table, 2, 3)
 

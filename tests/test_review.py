@@ -7,11 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from napari_siamtrack.annotation.review import (
+    BoxReview,
     confidences,
     next_run_start,
     probability,
     runs,
-    uncertain_runs,
 )
 from napari_siamtrack.annotation.track_table import TrackTable
 from napari_siamtrack.io.box_csv import BoxRow
@@ -28,6 +28,21 @@ def tracked(frame, track=1, score=0.9, x=10.0):
 def test_runs_group_consecutive_frames():
     assert runs([7, 3, 4, 5, 9, 10, 4]) == [(3, 5), (7, 7), (9, 10)]
     assert runs([]) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 3), st.integers(0, 40), st.floats(0.0, 1.0), st.booleans()), max_size=60))
+def test_uncertain_runs_are_the_runs_of_each_tracks_boxes_below_the_threshold(boxes):
+    rows = {(t, f): BoxRow(f, t, 1.0, 1.0, 4.0, 4.0, s, "manual" if k else "tracked", k) for t, f, s, k in boxes}
+    review = BoxReview.of(TrackTable(rows.values()))
+    confidence = review.by_key()
+    for threshold in (0.3, 0.5, 0.9):
+        expected = {}
+        for (track, frame), value in sorted(confidence.items()):
+            if value < threshold:
+                expected.setdefault(track, []).append(frame)
+        assert review.uncertain_runs(threshold) == {t: runs(f) for t, f in expected.items()}
+    assert review.track_ids() == sorted({t for t, _ in rows})
 
 
 def test_next_run_start_steps_over_whole_runs_and_wraps():
@@ -49,7 +64,7 @@ def test_keyframes_are_certain_and_confidence_is_a_probability():
     conf = confidences(table)
     assert conf[(1, 0)] == 1.0 and conf[(1, 30)] == 1.0
     assert all(0.0 <= c <= 1.0 for c in conf.values()) and len(conf) == 31
-    assert uncertain_runs(table, 0.0, conf) == {}
+    assert BoxReview.of(table).uncertain_runs(0.0) == {}
 
 
 def reading_of(table: TrackTable, row: BoxRow) -> tuple[float, float]:

@@ -3,12 +3,15 @@ under a real window (a click jumps to that frame and selects that track's box)."
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from doubles import StepTracker, numbered_frames
 from gui import settle
 from qtpy.QtCore import QPoint, Qt
 from test_widget import run
 
+from napari_siamtrack.annotation.review import BoxReview
 from napari_siamtrack.annotation.track_table import TrackTable
 from napari_siamtrack.io.box_csv import BoxRow
 from napari_siamtrack.ui.layer_boxes import layer_kwargs
@@ -22,11 +25,10 @@ def box(frame, track, score=0.9, keyframe=False):
 
 def test_the_model_has_a_lane_per_track_with_keyframes_and_uncertain_runs():
     rows = [box(0, 1, keyframe=True), *(box(f, 1) for f in range(1, 10)), box(4, 2, keyframe=True)]
-    table = TrackTable(rows)
-    confidence = {
-        (r.track_id, r.frame): 1.0 if r.keyframe else (0.2 if r.frame in (3, 4, 7) else 0.9) for r in rows
-    }
-    timeline = build_timeline(table, confidence, threshold=0.5, n_frames=20)
+    boxes = BoxReview.of(TrackTable(rows))
+    confidence = [1.0 if k else (0.2 if f in (3, 4, 7) else 0.9) for f, k in zip(boxes.frames, boxes.protected)]
+    boxes = replace(boxes, confidence=np.array(confidence))
+    timeline = build_timeline(boxes, threshold=0.5, n_frames=20)
     assert timeline.n_frames == 20 and [lane.track_id for lane in timeline.lanes] == [1, 2]
     one, two = timeline.lanes
     assert one.keyframes == (0,) and one.uncertain == ((3, 4), (7, 7)) and list(one.frames) == list(range(10))
@@ -42,7 +44,7 @@ def test_the_model_has_a_lane_per_track_with_keyframes_and_uncertain_runs():
     )
     assert (
         timeline.ticks(836) == list(range(0, 20, 2))
-        and build_timeline(table, confidence, 0.5, 2000).ticks(836)[1] == 200
+        and build_timeline(boxes, 0.5, 2000).ticks(836)[1] == 200
     )
 
 

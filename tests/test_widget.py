@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from doubles import StepTracker, numbered_frames
 
-from napari_siamtrack.annotation.review import uncertain_runs
 from napari_siamtrack.io.box_csv import BoxRow, read_csv
 from napari_siamtrack.ui.layer_boxes import layer_kwargs, rectangle
 from napari_siamtrack.ui.widget import PropagateWidget
@@ -197,7 +196,7 @@ def test_next_uncertain_jumps_from_run_to_run(setup, qtbot):
     widget.start_from.value = "all"
     run(widget, qtbot)
     binding = widget.binding()
-    starts = sorted(first for runs in uncertain_runs(binding.table(), 0.5, binding.confidence).values()
+    starts = sorted(first for runs in binding.review.uncertain_runs(0.5).values()
                     for first, _ in runs)
     assert 2 <= len(starts) < len(dips) and starts[0] == 4  # runs, not frames
     viewer.dims.set_current_step(0, 0)

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from ..io.box_csv import BoxRow
 from .identity import IdentityError, track_label
+from .review import BoxReview
 from .track_table import TrackTable, is_protected
 
 
@@ -37,8 +40,9 @@ def mark_absent(table: TrackTable, track_id: int, frame: int) -> list[BoxRow]:
     return [r for r in table if r.track_id != track_id or r.frame not in gone] + [absent]
 
 
-def absent_spans(table: TrackTable, track_id: int, n_frames: int) -> list[tuple[int, int]]:
+def absent_spans(boxes: BoxReview, track_id: int, n_frames: int) -> list[tuple[int, int]]:
     """The (first, last) frames of each span where ``track_id`` is absent in a video of ``n_frames``."""
-    keys = table.keyframes(track_id)
-    stops = [*keys[1:], max(n_frames, keys[-1] + 1 if keys else 0)]
-    return [(k, stop - 1) for k, stop in zip(keys, stops) if table.get(track_id, k).outside]
+    track = boxes.track(track_id)
+    keys, outside = track.frames[track.protected], track.outside[track.protected]
+    stops = np.r_[keys[1:], max(n_frames, keys[-1] + 1 if len(keys) else 0)]
+    return [(k, stop - 1) for k, stop in zip(keys[outside].tolist(), stops[outside].tolist())]

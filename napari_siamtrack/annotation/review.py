@@ -2,7 +2,7 @@
 
 The tracker's score alone is a poor guide: a tracker that has jumped to a similar object (another
 runner, another cell) can score high there, and a correct box can score low when the target blurs or
-turns. :func:`confidences` reads each tracked box in the context of its run from a keyframe
+turns. :func:`confidence_values` reads each tracked box in the context of its run from a keyframe
 (:func:`run_features`): its score, and the lowest score since the keyframe (a tracker that has lost its
 target seldom finds it again). A logistic model (:data:`MODEL`) turns these into the probability that
 the box overlaps the target with IoU >= 0.5, so the number means the same on every video. Keyframes
@@ -13,6 +13,7 @@ measures how well it separates right from wrong boxes.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
@@ -44,14 +45,51 @@ def probability(features: np.ndarray, model: dict = MODEL) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
+@dataclass(frozen=True)
+class BoxReview:
+    """Every box's confidence, as arrays with one entry per (track, frame), sorted by track, then frame:
+    ``protected`` boxes are a person's (keyframes, manual boxes), ``outside`` ones mark the object
+    absent."""
+
+    tracks: np.ndarray
+    frames: np.ndarray
+    confidence: np.ndarray
+    protected: np.ndarray
+    outside: np.ndarray
+
+    @classmethod
+    def of(cls, table: TrackTable) -> BoxReview:
+        """The review of every box of ``table`` (see :func:`confidence_values`)."""
+        rows = list(table)  # sorted by (track_id, frame)
+        tracks = np.array([r.track_id for r in rows], np.int64)
+        frames = np.array([r.frame for r in rows], np.int64)
+        protected = np.array([is_protected(r) for r in rows], bool)
+        values = confidence_values(tracks, frames, [r.score for r in rows], protected)
+        return cls(tracks, frames, values, protected, np.array([r.outside for r in rows], bool))
+
+    def by_key(self) -> dict[tuple[int, int], float]:
+        """The confidence of each box by (track_id, frame)."""
+        return dict(zip(zip(self.tracks.tolist(), self.frames.tolist()), self.confidence.tolist()))
+
+    def track_ids(self) -> list[int]:
+        return np.unique(self.tracks).tolist()
+
+    def track(self, track_id: int) -> BoxReview:
+        """The boxes of ``track_id``, in frame order."""
+        first, end = np.searchsorted(self.tracks, [track_id, track_id + 1])
+        return BoxReview(*(column[first:end] for column in vars(self).values()))
+
+    def uncertain_runs(self, threshold: float) -> dict[int, list[tuple[int, int]]]:
+        """Per track, the runs of frames whose box has confidence below ``threshold``."""
+        below = self.confidence < threshold
+        tracks, frames = self.tracks[below], self.frames[below]
+        bounds = np.r_[0, np.flatnonzero(np.diff(tracks)) + 1, len(tracks)]
+        return {int(tracks[a]): runs(frames[a:b]) for a, b in pairwise(bounds.tolist()) if b > a}
+
+
 def confidences(table: TrackTable) -> dict[tuple[int, int], float]:
     """Confidence of every box of ``table``, by (track_id, frame) (see :func:`confidence_values`)."""
-    rows = list(table)
-    values = confidence_values(
-        [r.track_id for r in rows], [r.frame for r in rows], [r.score for r in rows],
-        [is_protected(r) for r in rows],
-    )
-    return dict(zip(((r.track_id, r.frame) for r in rows), values.tolist()))
+    return BoxReview.of(table).by_key()
 
 
 def confidence_values(tracks, frames, scores, protected) -> np.ndarray:
@@ -84,25 +122,11 @@ def confidence_values(tracks, frames, scores, protected) -> np.ndarray:
 
 def runs(frames: Iterable[int]) -> list[tuple[int, int]]:
     """Runs of consecutive frames, as (first, last) pairs, in order."""
-    out: list[tuple[int, int]] = []
-    for f in sorted(set(frames)):
-        if out and f == out[-1][1] + 1:
-            out[-1] = (out[-1][0], f)
-        else:
-            out.append((f, f))
-    return out
-
-
-def uncertain_runs(
-    table: TrackTable, threshold: float, confidence: dict[tuple[int, int], float] | None = None
-) -> dict[int, list[tuple[int, int]]]:
-    """Per track, the runs of frames whose box has confidence below ``threshold``."""
-    confidence = confidences(table) if confidence is None else confidence
-    flagged: dict[int, list[int]] = {}
-    for (track, frame), value in confidence.items():
-        if value < threshold:
-            flagged.setdefault(track, []).append(frame)
-    return {track: runs(frames) for track, frames in sorted(flagged.items())}
+    frames = np.unique(np.fromiter(frames, np.int64))
+    if not len(frames):
+        return []
+    breaks = np.flatnonzero(np.diff(frames) != 1)
+    return list(zip(frames[np.r_[0, breaks + 1]].tolist(), frames[np.r_[breaks, len(frames) - 1]].tolist()))
 
 
 def next_run_start(run_lists: dict[int, list[tuple[int, int]]], frame: int, step: int = 1) -> int | None:

@@ -27,7 +27,7 @@ from napari.utils.notifications import show_warning
 from qtpy.QtCore import QTimer
 
 from ..annotation.gaps import FilledGaps
-from ..annotation.review import confidence_values
+from ..annotation.review import BoxReview, confidence_values
 from ..annotation.track_table import TrackTable
 from ..io.box_csv import BoxRow
 from .export import SavedState
@@ -72,8 +72,8 @@ class BoxesLayer:
         self.report = report
         self.new_label = ""  # the label a box drawn as a new track gets
         self.on_change: Callable[[], None] = lambda: None
-        self._confidence_of = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-        self._confidence: dict[tuple[int, int], float] | None = None
+        #: Every box's confidence, kept with each change (what the timeline and the review read).
+        self.review = BoxReview.of(TrackTable())
         self._busy = False
         self._read: LayerBoxes | None = None  # the shapes as boxes, until the layer next changes
         self._read_from = pd.DataFrame()  # the features they were read with (what boxes are read from)
@@ -107,15 +107,6 @@ class BoxesLayer:
             self._read = read_boxes(layer.data, layer.shape_type, layer.features)
             self._read_from = layer.features[list(FEATURES)].copy()
         return self._read
-
-    @property
-    def confidence(self) -> dict[tuple[int, int], float]:
-        """Each box's confidence by (track_id, frame) (:func:`..annotation.review.confidences`), made
-        when first asked for after a change (a merge does not wait for it)."""
-        if self._confidence is None:
-            tracks, frames, values = self._confidence_of
-            self._confidence = dict(zip(zip(tracks.tolist(), frames.tolist()), values.tolist()))
-        return self._confidence
 
     def table(self) -> TrackTable:
         return TrackTable(self.boxes()[0].rows)
@@ -403,7 +394,7 @@ class BoxesLayer:
         keys, last = np.unique(_keys(tracks, frames)[::-1], return_index=True)
         last = n - 1 - last
         values = confidence_values(tracks[last], frames[last], scores[last], mine[last])
-        self._confidence_of, self._confidence = (tracks[last], frames[last], values), None
+        self.review = BoxReview(tracks[last], frames[last], values, mine[last], columns.outside[last])
         # each shape takes the confidence of its (track, frame); shapes that are not boxes get 1
         keys, values = np.r_[keys, -1], np.r_[values, 1.0]  # -1: a key no shape has
         wanted = _keys(features["track_id"].to_numpy(np.int64), features["frame"].to_numpy(np.int64))

@@ -160,6 +160,7 @@ class BoxColumns:
     frames: np.ndarray
     scores: np.ndarray
     mine: np.ndarray
+    outside: np.ndarray
 
     @classmethod
     def of(cls, rows: Sequence[BoxRow]) -> BoxColumns:
@@ -170,6 +171,7 @@ class BoxColumns:
             np.fromiter((r.frame for r in rows), np.int64, n),
             np.fromiter((r.score for r in rows), np.float64, n),
             np.fromiter((r.keyframe or r.source == "manual" for r in rows), bool, n),
+            np.fromiter((r.outside for r in rows), bool, n),
         )
 
     def taken(self, positions: np.ndarray) -> BoxColumns:

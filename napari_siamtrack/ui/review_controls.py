@@ -8,7 +8,7 @@ from magicgui.widgets import FloatSpinBox, PushButton
 from qtpy.QtCore import QTimer
 
 from ..annotation.propagation import PropagationError
-from ..annotation.review import DEFAULT_THRESHOLD, next_run_start, uncertain_runs
+from ..annotation.review import DEFAULT_THRESHOLD, BoxReview, next_run_start
 from ..annotation.track_table import TrackTable
 from .layer_boxes import protected
 from .timeline import TimelineView
@@ -60,11 +60,11 @@ class ReviewControls:
         binding = self._bindings.get(id(layer)) if layer is not None else None
         if binding is None:
             self.timeline.set_timeline(
-                build_timeline(TrackTable(), {}, self.threshold.value, 1), self.threshold.value
+                build_timeline(BoxReview.of(TrackTable()), self.threshold.value, 1), self.threshold.value
             )
             return
         n_frames = image.data.shape[0] if image is not None and image.ndim >= 3 else 1
-        timeline = build_timeline(binding.table(), binding.confidence, self.threshold.value, n_frames)
+        timeline = build_timeline(binding.review, self.threshold.value, n_frames)
         self.timeline.set_timeline(timeline, self.threshold.value)
         self.timeline.set_current(self.current_frame())
 
@@ -89,7 +89,7 @@ class ReviewControls:
             self.error(str(exc))
             return None
         threshold = self.threshold.value
-        run_lists = uncertain_runs(binding.table(), threshold, binding.confidence)
+        run_lists = binding.review.uncertain_runs(threshold)
         frame = next_run_start(run_lists, self.current_frame(), step)
         if frame is None:
             self.inform(f"no tracked box has a confidence below {threshold:.2f}")

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..annotation.absence import absent_spans
-from ..annotation.review import uncertain_runs
-from ..annotation.track_table import TrackTable
+from ..annotation.review import BoxReview
 
 #: Pixels left of the lanes for the track ids.
 LABEL_WIDTH = 36
@@ -74,24 +73,21 @@ class Timeline:
         return list(range(0, self.n_frames, step))
 
 
-def build_timeline(
-    table: TrackTable, confidence: dict[tuple[int, int], float], threshold: float, n_frames: int
-) -> Timeline:
-    """The timeline of ``table`` in a video of ``n_frames`` frames (at least as long as its last box)."""
-    last = max((r.frame for r in table), default=-1)
-    n_frames = max(n_frames, last + 1)
-    run_lists = uncertain_runs(table, threshold, confidence)
+def build_timeline(boxes: BoxReview, threshold: float, n_frames: int) -> Timeline:
+    """The timeline of ``boxes`` in a video of ``n_frames`` frames (at least as long as its last box)."""
+    n_frames = max(n_frames, int(boxes.frames.max(initial=-1)) + 1)
+    run_lists = boxes.uncertain_runs(threshold)
     lanes = []
-    for track in table.track_ids():
-        frames = np.array(sorted(f for t, f in confidence if t == track), dtype=np.int64)
+    for track_id in boxes.track_ids():
+        track = boxes.track(track_id)
         lanes.append(
             Lane(
-                track,
-                frames,
-                np.array([confidence[(track, f)] for f in frames], dtype=np.float64),
-                tuple(table.keyframes(track)),
-                tuple(run_lists.get(track, ())),
-                tuple(absent_spans(table, track, n_frames)),
+                track_id,
+                track.frames,
+                track.confidence,
+                tuple(track.frames[track.protected].tolist()),
+                tuple(run_lists.get(track_id, ())),
+                tuple(absent_spans(track, track_id, n_frames)),
             )
         )
     return Timeline(n_frames, tuple(lanes))
