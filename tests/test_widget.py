@@ -143,6 +143,19 @@ def test_merged_boxes_carry_the_confidence_and_caption_a_full_recompute_gives(se
     assert merged["caption"].tolist() == full["caption"].tolist()
 
 
+def test_a_merge_on_the_shown_frame_shows_the_new_captions_and_keeps_captions_hidden_when_hidden(setup):
+    viewer, widget, _ = setup(boxes=(FIRST_BOX, replace(FIRST_BOX, track_id=2, x=40.0)))
+    layer, binding = widget.boxes.value, widget.binding()
+    viewer.dims.set_current_step(0, 3)
+    shown = viewer.window._qt_viewer.canvas.layer_to_visual[layer].node.text
+    binding.merge([BoxRow(3, t, 10.0 * t, 5.0, 8.0, 6.0, 0.9, "tracked", False) for t in (1, 2)])
+    captions = layer.features["caption"].to_numpy()[layer.features["frame"].to_numpy() == 3]
+    assert layer.text.visible and sorted(shown.text) == sorted(captions) and all(captions)
+    layer.text.visible = False
+    binding.merge([BoxRow(4, 1, 10.0, 5.0, 8.0, 6.0, 0.9, "tracked", False)])
+    assert not layer.text.visible and len(layer.features) == 5
+
+
 def test_a_second_propagate_while_running_is_refused(setup, qtbot):
     _viewer, widget, _ = setup(n_frames=100, tracker=StepTracker(delay=0.01))
     worker = widget.propagate()

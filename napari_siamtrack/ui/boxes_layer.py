@@ -17,6 +17,7 @@ through :meth:`BoxesLayer._set_features`, which puts them back.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
@@ -149,11 +150,12 @@ class BoxesLayer:
             features = self._with_confidence(features, after, remade=new)
             colours, widths = styled(kinds(features.iloc[new], self.threshold))
             style_of = {"edge_color": colours, "edge_width": widths}
-        with self._quiet():
-            if stale:
-                layer.remove(stale)
-            layer.add_rectangles(shapes, **style_of)
-        self._set_features(features, after, with_confidence=after is not None)
+        with _captions_placed_once(layer):
+            with self._quiet():
+                if stale:
+                    layer.remove(stale)
+                layer.add_rectangles(shapes, **style_of)
+            self._set_features(features, after, with_confidence=after is not None)
         return len(taken)
 
     def replace_boxes(self, rows: list[BoxRow]) -> None:
@@ -167,14 +169,15 @@ class BoxesLayer:
         if not stale and not added:
             return
         layer = self.layer
-        with self._quiet():
-            layer.selected_data = set()
-            if stale:
-                layer.remove(stale)
-            kept = layer.features.iloc[: layer.nshapes].reset_index(drop=True)
-            if added:
-                layer.add_rectangles([rectangle(r) for r in added])
-        self._set_features(pd.concat([kept, features_frame(added, confidence={})], ignore_index=True))
+        with _captions_placed_once(layer):
+            with self._quiet():
+                layer.selected_data = set()
+                if stale:
+                    layer.remove(stale)
+                kept = layer.features.iloc[: layer.nshapes].reset_index(drop=True)
+                if added:
+                    layer.add_rectangles([rectangle(r) for r in added])
+            self._set_features(pd.concat([kept, features_frame(added, confidence={})], ignore_index=True))
 
     def set_shapes(self, data: list, shape_types: list[str], features: pd.DataFrame) -> None:
         """Replace every shape and its features (an undo of a propagation)."""
@@ -414,6 +417,21 @@ class BoxesLayer:
 
     def _quiet(self):
         return _Busy(self)
+
+
+@contextmanager
+def _captions_placed_once(layer: Shapes):
+    """napari places the caption of every box in view again when shapes are added or removed and again
+    when the features change, reading every shape of the layer for each box in view; with the captions
+    hidden meanwhile, they are placed once, when they show again."""
+    if not layer.text.visible:
+        yield
+        return
+    layer.text.visible = False
+    try:
+        yield
+    finally:
+        layer.text.visible = True
 
 
 def _spliced(read: LayerBoxes, removed: list[int], added: LayerBoxes, offset: int) -> LayerBoxes | None:
