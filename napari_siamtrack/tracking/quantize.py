@@ -7,7 +7,8 @@ that minimises the quantisation error). The ranges are stored with the weights (
 :mod:`napari_siamtrack.tracking.weights`) and :func:`quantized_backbone` rebuilds the same int8 network from
 them in a fraction of a second, without any data. The kernels are oneDNN's
 (``torch.backends.quantized.engine = "onednn"``), which use the full 8-bit activation range on VNNI
-hardware.
+hardware. Without VNNI they sum pairs of 8-bit products in 16 bits, which saturates on a full-range
+image: there the network's input is quantised to 7 bits (activations inside keep 8).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def calibrate(backbone: CIResNet22, batches: Iterable[torch.Tensor]) -> dict[str
 def quantized_backbone(backbone: CIResNet22, ranges: Mapping[str, tuple[float, float]]) -> nn.Module:
     """The int8 inference backbone with activation ranges from :func:`calibrate`. It takes and returns
     float tensors (quantising its input and dequantising its output)."""
-    observed = _prepare(backbone, MinMaxObserver)
+    observed = _prepare(backbone, MinMaxObserver, seven_bit_input=not int8_supported())
     observers = _observers(observed)
     if set(observers) != set(ranges):
         raise ValueError(
@@ -70,16 +71,23 @@ def quantized_backbone(backbone: CIResNet22, ranges: Mapping[str, tuple[float, f
         return convert(observed).eval()
 
 
-def _prepare(backbone: CIResNet22, observer: type[ObserverBase]) -> nn.Module:
+def _prepare(backbone: CIResNet22, observer: type[ObserverBase], seven_bit_input: bool = False) -> nn.Module:
     """The inference backbone with an activation observer after every quantised operation."""
     torch.backends.quantized.engine = ENGINE
     model = InferenceBackbone(copy.deepcopy(backbone).cpu().eval())
-    model.qconfig = QConfig(
-        activation=observer.with_args(dtype=torch.quint8, reduce_range=False),
-        weight=PerChannelMinMaxObserver.with_args(dtype=torch.qint8, qscheme=torch.per_channel_symmetric),
-    )
+    model.qconfig = _qconfig(observer, reduce_range=False)
+    if seven_bit_input:
+        model.quant.qconfig = _qconfig(observer, reduce_range=True)
     with _quiet():
         return prepare(model)
+
+
+def _qconfig(observer: type[ObserverBase], reduce_range: bool) -> QConfig:
+    """Unsigned activations (7 bits with ``reduce_range``), weights symmetric per output channel."""
+    return QConfig(
+        activation=observer.with_args(dtype=torch.quint8, reduce_range=reduce_range),
+        weight=PerChannelMinMaxObserver.with_args(dtype=torch.qint8, qscheme=torch.per_channel_symmetric),
+    )
 
 
 @contextmanager
