@@ -68,6 +68,22 @@ def test_changes_are_saved_and_match_an_export(open_widget, video, qtbot, tmp_pa
     assert saved_file(video).read_bytes() == Path(exported).read_bytes()
 
 
+def test_a_bound_layer_is_saved_from_the_boxes_the_widget_keeps(open_widget, video, qtbot, tmp_path, monkeypatch):
+    _, widget = open_widget(video)
+    layer = widget.add_boxes_layer()
+    copies = []
+    monkeypatch.setattr(autosave, "_read_copy", lambda *copy: copies.append(copy) or [])
+    draw(widget)
+    run(widget, qtbot)
+    moved = [np.array(d) for d in layer.data]
+    moved[5] = moved[5] + [0.0, 3.0, 2.0]  # a person drags the box of frame 5
+    layer.data = moved
+    exported = Path(widget.export(tmp_path / "export.boxes.csv")).read_bytes()
+    assert b"true" in exported.splitlines()[6]  # the dragged box is a keyframe now
+    qtbot.waitUntil(lambda: saved_file(video).read_bytes() == exported, timeout=10_000)
+    assert copies == []  # no save read the layer's shapes again
+
+
 def test_a_closed_layer_is_saved_at_once_and_can_be_restored(open_widget, video, qtbot, tmp_path):
     viewer, widget = open_widget(video)
     layer = widget.add_boxes_layer()

@@ -4,7 +4,7 @@ import gc
 
 import pytest
 
-from napari_siamtrack.ui.collector import QuietCollector
+from napari_siamtrack.ui.collector import REFREEZE_EVERY, QuietCollector
 
 
 @pytest.fixture
@@ -15,17 +15,33 @@ def unfrozen():
     gc.unfreeze()
 
 
-def test_each_hold_takes_what_the_run_kept_so_far_out_of_the_collectors_view(unfrozen):
+def test_holds_take_what_the_run_kept_out_of_the_collectors_view_every_few_batches(unfrozen):
     collector = QuietCollector()
     collector.hold()
     first = gc.get_freeze_count()
     kept = [[i] for i in range(1000)]  # what a batch keeps, such as the boxes it merged
+    for _ in range(REFREEZE_EVERY - 1):
+        collector.hold()
+    assert _seen_by_collector(kept[0])
     collector.hold()
     assert gc.get_freeze_count() >= first + len(kept)
     assert not _seen_by_collector(kept[0])
     collector.release()
     assert gc.get_freeze_count() == 0
     assert _seen_by_collector(kept[0])
+
+
+def test_garbage_of_the_run_is_collected_before_it_is_frozen(unfrozen):
+    collector = QuietCollector()
+    collector.hold()
+    first = gc.get_freeze_count()
+    for _ in range(REFREEZE_EVERY):
+        cycle = [[]]
+        cycle[0].append(cycle)  # garbage only a collection frees
+        del cycle
+        collector.hold()
+    assert gc.get_freeze_count() - first < REFREEZE_EVERY
+    collector.release()
 
 
 def test_nothing_is_held_when_something_else_froze_objects(unfrozen):

@@ -5,9 +5,9 @@ A layer is saved :data:`SAVE_DELAY_MS` after its first unsaved change (a person'
 once when it is closed or napari quits. While a propagation runs, the widget saves instead right after
 it has merged a batch, when the last save is :data:`SAVE_DELAY_MS` old (:meth:`AutoSave.after_merge`):
 the file is then written while the tracker works, not while the viewer merges (the writer thread and
-the viewer share Python's interpreter lock). The GUI thread only copies the layer's vertices and
-features (8 ms of CPU for 10,000 boxes); the boxes are read from the copy and the file written on a
-thread of its own. Saving needs a video read from a file or folder: an image made in
+the viewer share Python's interpreter lock). The file is written on a thread of its own, from the boxes
+the widget keeps for the layer when it has them read (a list of 10,000 boxes), or else from a copy of
+the layer's vertices and features that the writer thread reads the boxes from. Saving needs a video read from a file or folder: an image made in
 memory has nothing to file the boxes under.
 """
 
@@ -45,11 +45,16 @@ def video_file(image: Image | None) -> Path | None:
     return Path(path) if path else None
 
 
-def _write(store: RecoveryStore, entry: Path, data: list, types: list, features) -> int:
-    """Runs on the writer thread: the boxes of a copied layer, saved to ``entry``."""
-    rows = unique_boxes(read_boxes(data, types, features))[0].rows
+def _write(store: RecoveryStore, entry: Path, boxes: Callable[[], list[BoxRow]]) -> int:
+    """Runs on the writer thread: ``boxes()`` saved to ``entry``; returns how many."""
+    rows = boxes()
     store.save(entry, rows)
     return len(rows)
+
+
+def _read_copy(data: list, types: list, features) -> list[BoxRow]:
+    """The boxes of a copied layer, one per (track, frame)."""
+    return unique_boxes(read_boxes(data, types, features))[0].rows
 
 
 def _writer_pool() -> ThreadPoolExecutor:
@@ -80,11 +85,18 @@ class _Finished(QObject):
 
 class AutoSave:
     """Saves the widget's boxes layers; ``add_layer(rows, name)`` adds a restored layer to the viewer and
-    makes it the widget's boxes layer. ``widgets`` go into the dock widget."""
+    makes it the widget's boxes layer; ``kept_boxes(layer)`` gives the boxes the widget has read from a
+    layer, one per (track, frame), or None. ``widgets`` go into the dock widget."""
 
-    def __init__(self, add_layer: Callable[[list[BoxRow], str], Shapes], store: RecoveryStore | None = None):
+    def __init__(
+        self,
+        add_layer: Callable[[list[BoxRow], str], Shapes],
+        store: RecoveryStore | None = None,
+        kept_boxes: Callable[[Shapes], list[BoxRow] | None] = lambda layer: None,
+    ):
         self.store = store or RecoveryStore()
         self._add_layer = add_layer
+        self._kept_boxes = kept_boxes
         self._targets: dict[int, _Target] = {}
         self._video: VideoStamp | None = None
         self._finished = _Finished()
@@ -195,19 +207,24 @@ class AutoSave:
             _writer_pool().submit(lambda: None).result()
 
     def _save(self, target: _Target, wait: bool = False) -> None:
-        """Copy the layer here, and read and write its boxes on the writer thread."""
+        """Take the layer's boxes (or a copy of the layer to read them from) here, and write them on the
+        writer thread."""
         layer = target.layer
         try:
             if target.entry is None:
                 target.entry = self.store.new_entry(target.video, layer.name)
-            data = [np.array(d, dtype=np.float64) for d in layer.data]
-            snapshot = (data, list(layer.shape_type), layer.features.copy())
         except OSError as exc:
             self._report(exc)
             return
+        rows = self._kept_boxes(layer)
+        if rows is not None:
+            boxes = partial(list, rows)
+        else:
+            data = [np.array(d, dtype=np.float64) for d in layer.data]
+            boxes = partial(_read_copy, data, list(layer.shape_type), layer.features.copy())
         target.dirty, target.saving = False, True
         self._last_save = time.monotonic()
-        future = _writer_pool().submit(_write, self.store, target.entry, *snapshot)
+        future = _writer_pool().submit(_write, self.store, target.entry, boxes)
         future.add_done_callback(lambda done: self._finished.saved.emit(target, done))
         if wait:
             future.exception()  # waits; a failure is reported by _on_saved

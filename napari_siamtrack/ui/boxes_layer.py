@@ -101,6 +101,10 @@ class BoxesLayer:
         boxes, repeated = unique_boxes(self._shapes())
         return boxes, boxes.problems + repeated
 
+    def kept_boxes(self) -> list[BoxRow] | None:
+        """The boxes, one per (track, frame), when the shapes are read already; else None."""
+        return None if self._read is None else unique_boxes(self._read)[0].rows
+
     def _shapes(self) -> LayerBoxes:
         """Every shape read as a box (or a problem), kept until the layer next changes."""
         if self._read is None:

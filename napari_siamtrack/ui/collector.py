@@ -3,16 +3,23 @@
 A full collection of Python's garbage collector scans every container object in the process, and a
 napari process with torch loaded holds about 430,000 of them: each full collection then holds every
 thread, the viewer's included, for 0.3 s or more. While a propagation runs, :class:`QuietCollector`
-moves the objects that exist out of the collector's view (:func:`gc.freeze`), and does so again with
-each batch the viewer takes in, so that a collection scans only what the run created since the last
-batch (the boxes a run merges are kept for good, and 10,000 of them made a collection of everything the
-run had created take 260 ms). When the run ends they are handed back (:func:`gc.unfreeze`) and
-collected as before. Nothing is frozen when something else in the process already froze objects.
+moves the objects that exist out of the collector's view (:func:`gc.freeze`), and does so again every
+few batches the viewer takes in, so that a collection scans only what the run created since then (the
+boxes a run merges are kept for good, and 10,000 of them made a collection of everything the run had
+created take 260 ms). A frozen object that dies stays in memory until the run ends, and each merge
+leaves some objects that die at the next one (napari's and the widget's replaced state): the
+collector first collects what the run created (a millisecond or so) and freezes only every
+:data:`REFREEZE_EVERY` batches, so that few of those are frozen. When the run ends everything is
+handed back (:func:`gc.unfreeze`) and collected as before. Nothing is frozen when something else in
+the process already froze objects.
 """
 
 from __future__ import annotations
 
 import gc
+
+REFREEZE_EVERY = 16
+"""Batches between two freezes while a run goes on (about 4 s of tracking)."""
 
 
 class QuietCollector:
@@ -21,13 +28,18 @@ class QuietCollector:
 
     def __init__(self) -> None:
         self.holding = False
+        self._batches = 0
 
     def hold(self) -> None:
         if self.holding:
-            gc.freeze()  # a few list splices: what the run has kept so far leaves the collector's view
+            self._batches += 1
+            if self._batches % REFREEZE_EVERY == 0:
+                gc.collect()  # the unfrozen objects only: what the run created since the last freeze
+                gc.freeze()
         elif gc.get_freeze_count() == 0:
             gc.freeze()
             self.holding = True
+            self._batches = 0
 
     def release(self) -> None:
         if self.holding:

@@ -89,7 +89,7 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         self._activity: progress | None = None  # the run's bar in napari's activity dock
         self._taken = threading.Event()  # the viewer has handled the last batch the worker sent
         self.runs = RunUndo()
-        self.autosave = AutoSave(self._add_layer)
+        self.autosave = AutoSave(self._add_layer, kept_boxes=self._kept_boxes)
 
         self.image = ComboBox(label="Video", choices=self._choices(Image), nullable=True)
         self.boxes = ComboBox(label="Boxes", choices=self._choices(Shapes), nullable=True)
@@ -241,6 +241,10 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         if image is not None and image.data.shape[0] > 0:
             self.until_frame.max = image.data.shape[0] - 1
         self.autosave.pair(image, self.boxes.value)
+
+    def _kept_boxes(self, layer: Shapes) -> list[BoxRow] | None:
+        binding = self._bindings.get(id(layer))
+        return None if binding is None or binding.layer is not layer else binding.kept_boxes()
 
     def binding(self, layer: Shapes | None = None) -> BoxesLayer:
         """The :class:`BoxesLayer` of ``layer`` (default: the chosen boxes layer)."""
