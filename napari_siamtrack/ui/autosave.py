@@ -6,9 +6,9 @@ once when it is closed or napari quits. While a propagation runs, the widget sav
 it has merged a batch, when the last save is :data:`SAVE_DELAY_MS` old (:meth:`AutoSave.after_merge`):
 the file is then written while the tracker works, not while the viewer merges (the writer thread and
 the viewer share Python's interpreter lock). The file is written on a thread of its own, from the boxes
-the widget keeps for the layer when it has them read (a list of 10,000 boxes), or else from a copy of
-the layer's vertices and features that the writer thread reads the boxes from. Saving needs a video read from a file or folder: an image made in
-memory has nothing to file the boxes under.
+the widget has already read from the layer, or else from a copy of the layer's vertices and features
+that the writer thread reads the boxes from. Saving needs a video read from a file or folder: an image
+made in memory has nothing to file the boxes under.
 """
 
 from __future__ import annotations
