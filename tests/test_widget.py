@@ -156,6 +156,40 @@ def test_a_merge_on_the_shown_frame_shows_the_new_captions_and_keeps_captions_hi
     assert not layer.text.visible and len(layer.features) == 5
 
 
+def test_a_held_merge_off_the_shown_frame_leaves_naparis_view_until_the_frame_changes(setup):
+    viewer, widget, _ = setup()
+    layer, binding = widget.boxes.value, widget.binding()
+    node = viewer.window._qt_viewer.canvas.layer_to_visual[layer].node.text
+    slices = []
+    layer.events.set_data.connect(lambda _: slices.append(1))
+    binding.merge([BoxRow(f, 1, 10.0, 5.0, 8.0, 6.0, 0.9, "tracked", False) for f in (5, 6, 7)], hold_view=True)
+    assert layer.nshapes == 4 and not slices and list(layer._view_indices) == [0]
+    binding.merge([BoxRow(0, 2, 40.0, 5.0, 8.0, 6.0, 0.9, "tracked", False)], hold_view=True)  # on the shown frame
+    assert slices and sorted(node.text) == sorted(layer.features["caption"][layer.features["frame"] == 0])
+    viewer.dims.set_current_step(0, 6)
+    assert [layer.features["frame"][i] for i in layer._view_indices] == [6]
+    assert list(node.text) == [layer.features["caption"][layer._view_indices[0]]]
+
+
+def test_a_run_leaves_naparis_view_of_the_layer_up_to_date(setup, qtbot):
+    viewer, widget, _ = setup(n_frames=60, tracker=StepTracker(delay=0.01))
+    layer = widget.boxes.value
+    merges, held = [], []
+    merge = widget.binding().merge
+
+    def counted(rows, hold_view=False):
+        before = widget.binding()._view_behind
+        merges.append(merge(rows, hold_view=hold_view))
+        held.append(widget.binding()._view_behind and not before)
+
+    widget.binding().merge = counted
+    run(widget, qtbot)
+    assert len(merges) >= 2 and any(held)
+    assert layer.extent.data[1][0] == 59 and not widget.binding()._view_behind
+    viewer.dims.set_current_step(0, 59)
+    assert [layer.features["frame"][i] for i in layer._view_indices] == [59]
+
+
 def test_a_second_propagate_while_running_is_refused(setup, qtbot):
     _viewer, widget, _ = setup(n_frames=100, tracker=StepTracker(delay=0.01))
     worker = widget.propagate()

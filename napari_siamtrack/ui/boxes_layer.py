@@ -16,6 +16,7 @@ through :meth:`BoxesLayer._set_features`, which puts them back.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import replace
@@ -76,6 +77,7 @@ class BoxesLayer:
         #: Every box's confidence, kept with each change (what the timeline and the review read).
         self.review = BoxReview.of(TrackTable())
         self._busy = False
+        self._view_behind = False  # merges held napari's view of the layer (see :meth:`merge`)
         self._read: LayerBoxes | None = None  # the shapes as boxes, until the layer next changes
         self._read_from = pd.DataFrame()  # the features they were read with (what boxes are read from)
         if set(FEATURES) <= set(layer.features.columns):
@@ -118,8 +120,13 @@ class BoxesLayer:
 
     # --- writing ---------------------------------------------------------------------------------
 
-    def merge(self, rows: list[BoxRow]) -> int:
-        """Put tracker rows in, replacing only unprotected boxes; return how many went in."""
+    def merge(self, rows: list[BoxRow], hold_view: bool = False) -> int:
+        """Put tracker rows in, replacing only unprotected boxes; return how many went in.
+
+        ``hold_view``: when no row lands on a frame napari shows, napari's view of the layer is not
+        brought up to date (it would slice every shape, redraw the canvas and place the captions in view
+        again, for boxes nobody sees); :meth:`refresh_view` does it later, and napari does it when the
+        shown frame changes."""
         if not rows:
             return 0
         layer = self.layer
@@ -154,13 +161,22 @@ class BoxesLayer:
             features = self._with_confidence(features, after, remade=new)
             colours, widths = styled(kinds(features.iloc[new], self.threshold))
             style_of = {"edge_color": colours, "edge_width": widths}
-        with _captions_placed_once(layer):
+        held = hold_view and _out_of_view(layer, {r.frame for r in taken})
+        with _view_held(layer) if held else _captions_placed_once(layer):
             with self._quiet():
                 if stale:
                     layer.remove(stale)
                 layer.add_rectangles(shapes, **style_of)
             self._set_features(features, after, with_confidence=after is not None)
+        self._view_behind |= held
         return len(taken)
+
+    def refresh_view(self) -> None:
+        """Bring napari's view of the layer (its extent, thumbnail and the shapes in view) up to date
+        after merges that held it."""
+        if self._view_behind:
+            self._view_behind = False
+            self.layer.refresh()
 
     def replace_boxes(self, rows: list[BoxRow]) -> None:
         """Make the layer's boxes ``rows`` (one per track and frame): boxes that differ are removed and
@@ -436,6 +452,31 @@ def _captions_placed_once(layer: Shapes):
         yield
     finally:
         layer.text.visible = True
+
+
+def _out_of_view(layer: Shapes, frames: set[int]) -> bool:
+    """Whether napari shows none of ``frames`` of ``layer``: a view of one plane (or a thick slice of a
+    few) across the frame axis that holds none of them. False when that cannot be told."""
+    try:
+        if 0 in layer._slice_input.displayed:
+            return False
+        at = layer._data_slice
+        low = math.floor(at.point[0] - at.margin_left[0] - 0.5)
+        high = math.ceil(at.point[0] + at.margin_right[0] + 0.5)
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return False
+    return not any(low <= frame <= high for frame in frames)
+
+
+@contextmanager
+def _view_held(layer: Shapes):
+    """napari's view of ``layer`` is not refreshed inside (napari's own refresh block, when it has one)."""
+    block = getattr(layer, "_block_refresh", None)
+    if block is None:
+        yield
+        return
+    with block():
+        yield
 
 
 def _spliced(read: LayerBoxes, removed: list[int], added: LayerBoxes, offset: int) -> LayerBoxes | None:

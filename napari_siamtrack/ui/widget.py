@@ -444,7 +444,7 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         started = time.monotonic()
         if self._run_layer is not None and self._run_layer in self.viewer.layers:
             binding = self.binding(self._run_layer)
-            binding.merge(rows)
+            binding.merge(rows, hold_view=True)
             binding.filled.record(gaps)
         self._last_merge = time.monotonic()
         self._merge_cost = self._last_merge - started
@@ -452,6 +452,8 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
     def _on_finished(self) -> None:
         self._activity.close()
         self._merge_pending()
+        if self._run_layer is not None and self._run_layer in self.viewer.layers:
+            self.binding(self._run_layer).refresh_view()
         verb = "Stopped" if self._done < self._total else "Done"
         elapsed = time.monotonic() - self._started
         self.worker, self._run_layer, self._run_image = None, None, None
