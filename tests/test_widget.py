@@ -171,6 +171,22 @@ def test_a_held_merge_off_the_shown_frame_leaves_naparis_view_until_the_frame_ch
     assert list(node.text) == [layer.features["caption"][layer._view_indices[0]]]
 
 
+def test_a_held_merge_that_replaces_boxes_keeps_the_selection_on_the_shown_frame(setup):
+    tracked = [BoxRow(f, 1, 10.0, 5.0, 8.0, 6.0, 0.6, "tracked", False) for f in range(1, 6)]
+    other = BoxRow(0, 2, 40.0, 5.0, 8.0, 6.0, 1.0, "manual", True)
+    _viewer, widget, _ = setup(boxes=(FIRST_BOX, *tracked, other))
+    layer, binding = widget.boxes.value, widget.binding()
+    layer.selected_data = {6}
+    binding.merge([BoxRow(f, 1, 12.0, 5.0, 8.0, 6.0, 0.9, "tracked", False) for f in (3, 4)], hold_view=True)
+    assert binding._view_behind and layer.nshapes == 7
+    (selected,) = layer.selected_data
+    assert (layer.features["track_id"][selected], layer.features["frame"][selected]) == (2, 0)
+    assert sorted(layer._view_indices.tolist()) == sorted([0, selected])
+    assert {(r.frame, r.x) for r in binding.table() if r.track_id == 1} == {
+        (0, 10.0), (1, 10.0), (2, 10.0), (3, 12.0), (4, 12.0), (5, 10.0)
+    }
+
+
 def test_a_run_leaves_naparis_view_of_the_layer_up_to_date(setup, qtbot):
     viewer, widget, _ = setup(n_frames=60, tracker=StepTracker(delay=0.01))
     layer = widget.boxes.value
