@@ -18,6 +18,7 @@ import statistics
 import time
 
 import numpy as np
+from merge import track  # benchmarks/merge.py: a keyframe and the tracked boxes after it
 
 from napari_siamtrack.io.box_csv import BoxRow
 from napari_siamtrack.ui.boxes_layer import BoxesLayer
@@ -25,13 +26,6 @@ from napari_siamtrack.ui.layer_boxes import layer_kwargs
 
 #: Boxes per merge: about what a propagation at a few frames per second merges at once.
 BATCH = 3
-
-
-def track(n: int) -> list[BoxRow]:
-    """A keyframe on frame 0 and ``n - 1`` tracked boxes after it."""
-    return [BoxRow(0, 1, 100.0, 50.0, 80.0, 60.0, 1.0, "manual", True)] + [
-        BoxRow(f, 1, 100.0 + f % 7, 50.25, 80.5, 60.0, 0.8, "tracked", False) for f in range(1, n)
-    ]
 
 
 def measure(viewer, n: int, repeats: int) -> dict[bool, float]:
@@ -50,7 +44,7 @@ def measure(viewer, n: int, repeats: int) -> dict[bool, float]:
     first = n
     for _ in range(repeats):
         for hold in (False, True):
-            rows = [BoxRow(f, 1, 101.0, 52.0, 80.0, 60.0, 0.7, "tracked", False) for f in range(first, first + BATCH)]
+            rows = [BoxRow(f, 1, 11.0, 12.0, 20.0, 20.0, 0.7, "tracked", False) for f in range(first, first + BATCH)]
             first += BATCH
             started = time.perf_counter()
             binding.merge(rows, hold_view=hold)
