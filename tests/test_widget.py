@@ -171,6 +171,30 @@ def test_a_held_merge_off_the_shown_frame_leaves_naparis_view_until_the_frame_ch
     assert list(node.text) == [layer.features["caption"][layer._view_indices[0]]]
 
 
+@pytest.mark.parametrize("score, kind_after", [(0.9, "tracked"), (0.6, "uncertain")])
+def test_a_merge_off_the_shown_frame_that_changes_a_box_there_shows_the_change_at_once(setup, score, kind_after):
+    from napari_siamtrack.ui.boxes_layer import _style_arrays, _unlike
+    from napari_siamtrack.ui.layer_boxes import kinds
+
+    # frames 5-9 are read backward from the keyframe on frame 10 until a box on frame 4 joins them to the
+    # run from frame 0: their confidence then takes in frame 4's low score (their caption changes; with
+    # a lower score of their own, so does their kind)
+    tracked = [BoxRow(f, 1, 10.0, 5.0, 8.0, 6.0, score, "tracked", False) for f in (1, 2, 3, 5, 6, 7, 8, 9)]
+    keyframe = BoxRow(10, 1, 10.0, 5.0, 8.0, 6.0, 1.0, "manual", True)
+    viewer, widget, _ = setup(boxes=(FIRST_BOX, *tracked, keyframe))
+    layer, binding = widget.boxes.value, widget.binding()
+    viewer.dims.set_current_step(0, 7)
+    node = viewer.window._qt_viewer.canvas.layer_to_visual[layer].node.text
+    on_7 = layer.features["frame"] == 7
+    before = list(layer.features["caption"][on_7])
+    assert kinds(layer.features[on_7], binding.threshold).tolist() == ["tracked"]
+    binding.merge([BoxRow(4, 1, 10.0, 5.0, 8.0, 6.0, 0.0, "tracked", False)], hold_view=True)
+    on_7 = layer.features["frame"] == 7
+    assert list(node.text) == list(layer.features["caption"][on_7]) != before
+    assert kinds(layer.features[on_7], binding.threshold).tolist() == [kind_after]
+    assert not _unlike(layer, *_style_arrays(kinds(layer.features, binding.threshold))).any()
+
+
 def test_a_held_merge_that_replaces_boxes_keeps_the_selection_on_the_shown_frame(setup):
     tracked = [BoxRow(f, 1, 10.0, 5.0, 8.0, 6.0, 0.6, "tracked", False) for f in range(1, 6)]
     other = BoxRow(0, 2, 40.0, 5.0, 8.0, 6.0, 1.0, "manual", True)

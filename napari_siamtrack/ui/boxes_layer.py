@@ -155,19 +155,27 @@ class BoxesLayer:
         new = read_boxes(shapes, ["rectangle"] * len(taken), added)
         after = _spliced(self._shapes(), stale, new, layer.nshapes - len(stale))
         features = pd.concat([features.drop(index=stale), added], ignore_index=True)
-        style_of = {}
+        style_of, shown, restyle = {}, {r.frame for r in taken}, True
         if after is not None:
-            new = np.arange(len(features) - len(taken), len(features))
-            features = self._with_confidence(features, after, remade=new)
-            colours, widths = styled(kinds(features.iloc[new], self.threshold))
+            old = len(features) - len(taken)  # the boxes that were there
+            captions = features["caption"].to_numpy(object).copy()
+            confidence = features["confidence"].to_numpy(np.float64).copy()
+            features = self._with_confidence(features, after, remade=np.arange(old, len(features)))
+            # the frames whose boxes or captions change, and whether a box that was there changes kind
+            recaptioned = features["caption"].to_numpy(object)[:old] != captions[:old]
+            shown.update(features["frame"].to_numpy(np.int64)[:old][recaptioned].tolist())
+            moved = np.flatnonzero(features["confidence"].to_numpy(np.float64)[:old] != confidence[:old])
+            prior = features.iloc[moved].assign(confidence=confidence[moved])
+            restyle = bool((kinds(prior, self.threshold) != kinds(features.iloc[moved], self.threshold)).any())
+            colours, widths = styled(kinds(features.iloc[old:], self.threshold))
             style_of = {"edge_color": colours, "edge_width": widths}
-        held = hold_view and _out_of_view(layer, {r.frame for r in taken})
+        held = hold_view and _out_of_view(layer, shown)
         with _view_held(layer) if held else _captions_placed_once(layer):
             with self._quiet():
                 if stale:
                     layer.remove(stale)
                 layer.add_rectangles(shapes, **style_of)
-            self._set_features(features, after, with_confidence=after is not None)
+            self._set_features(features, after, with_confidence=after is not None, restyle=restyle)
         self._view_behind |= held
         return len(taken)
 
@@ -382,12 +390,16 @@ class BoxesLayer:
             layer.face_color = "transparent"
 
     def _set_features(
-        self, features: pd.DataFrame, read: LayerBoxes | None = None, with_confidence: bool = False
+        self,
+        features: pd.DataFrame,
+        read: LayerBoxes | None = None,
+        with_confidence: bool = False,
+        restyle: bool = True,
     ) -> None:
         """The one way features are assigned, with every box's confidence recomputed (unless
         ``with_confidence``: ``features`` come from :meth:`_with_confidence` of ``read``). napari resets
         the defaults on assignment, so they are put back. ``read``: the shapes as boxes with these
-        features, when known."""
+        features, when known. ``restyle``: False when every box is already drawn as its kind asks."""
         layer = self.layer
         features = features.reset_index(drop=True)
         if read is None:
@@ -401,7 +413,8 @@ class BoxesLayer:
                 **NEW_BOX, "track_id": int(ids.max()) + 1 if len(ids) else 1, "label": self.new_label
             }
         self._read, self._read_from = read, layer.features[list(FEATURES)].copy()
-        self.restyle()
+        if restyle:
+            self.restyle()
         self.on_change()
 
     def _with_confidence(
@@ -470,12 +483,14 @@ def _out_of_view(layer: Shapes, frames: set[int]) -> bool:
 
 @contextmanager
 def _view_held(layer: Shapes):
-    """napari's view of ``layer`` is not refreshed inside (napari's own refresh block, when it has one)."""
+    """napari's view of ``layer`` is not refreshed inside (napari's own refresh block, when it has one),
+    and the canvas is not told of new captions (napari draws the captions in view again, and repaints,
+    whenever the layer's text changes)."""
     block = getattr(layer, "_block_refresh", None)
     if block is None:
         yield
         return
-    with block():
+    with block(), layer.text.events.blocker_all():
         yield
 
 
