@@ -13,10 +13,16 @@ hold every thread while they run). The first row, frame 1, is the start: torch a
 weights load in the worker thread, and loading torch's libraries holds Python's interpreter lock. The
 last row is the run's end: the stretch from the last frame tracked to 3 s after the run ended (the last
 merge, the final save, and the garbage collection that scans the objects held out of its view during
-the run).
+the run). Then the longest stalls while tracking, each with the time the widget spent merging in it and
+the autosave writes and garbage collections that overlapped it.
+
+``--prefill N`` starts from a layer that already holds N tracked boxes (of another track, on the last
+N frames) and ``--seconds S`` cancels the run after S seconds: a few minutes show what a merge into a
+large layer costs the event loop, without tracking 10,000 frames first.
 
     xvfb-run -a -s "-screen 0 1920x1080x24" python benchmarks/soak.py --threads 2   # 10,000 frames, 1080p
     xvfb-run -a python benchmarks/soak.py --frames 300 --width 640 --height 360     # a quick check
+    xvfb-run -a -s "-screen 0 1920x1080x24" python benchmarks/soak.py --threads 2 --prefill 9000 --seconds 120
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ from napari_siamtrack.io.sample import make_sample
 #: The sample is rendered at a quarter of the size and scaled up 4x (rendering at full size is slow).
 _FACTOR = 4
 TICK_MS = 10
+#: Gaps between ticks longer than this are kept, to tell what was in the longest ones.
+GAP_KEPT_S = 0.1
 #: Seconds measured after the run ends (its last merge, the final save, the garbage collection after it).
 END_S = 3.0
 
@@ -77,19 +85,40 @@ class Probe:
         self.timer.timeout.connect(self.tick)
         self.timer.start()
         self.collection = self._collection_started = 0.0
+        self.gaps: list[tuple[float, float, float]] = []  # (start, end, GUI-thread CPU) of long gaps
+        self.merges: list[tuple[float, float]] = []  # (start, end) of each merge
+        self.saves: list[tuple[float, float]] = []  # (start, end) of each autosave write
+        self.collections: list[tuple[float, float]] = []  # (start, end) of collections over 5 ms
         gc.callbacks.append(self._on_collection)
+
+    def timed(self, function, into: list):
+        """``function``, recording the start and end of each call in ``into``."""
+
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                into.append((started, time.perf_counter()))
+
+        return wrapper
 
     def _on_collection(self, phase: str, info: dict) -> None:
         """Times Python's garbage collections, which hold every thread while they run."""
         if phase == "start":
             self._collection_started = time.perf_counter()
         else:
-            self.collection = max(self.collection, time.perf_counter() - self._collection_started)
+            now = time.perf_counter()
+            self.collection = max(self.collection, now - self._collection_started)
+            if now - self._collection_started > 0.005:
+                self.collections.append((self._collection_started, now))
 
     def tick(self) -> None:
         now, cpu = time.perf_counter(), time.thread_time()
         self.stall = max(self.stall, now - self.last - TICK_MS / 1000)
         self.busy = max(self.busy, cpu - self.last_cpu)
+        if now - self.last > GAP_KEPT_S:
+            self.gaps.append((self.last, now, cpu - self.last_cpu))
         self.last, self.last_cpu = now, cpu
         self.peak = max(self.peak, self.process.memory_info().rss)
 
@@ -113,6 +142,8 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--workdir", type=Path, default=Path("siamtrack-soak"))
+    parser.add_argument("--prefill", type=int, default=0, help="tracked boxes in the layer before the run")
+    parser.add_argument("--seconds", type=float, default=None, help="cancel the run after this long")
     args = parser.parse_args()
     if args.threads:
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
@@ -132,6 +163,12 @@ def main() -> None:
     _, widget = viewer.window.add_plugin_dock_widget("napari-siamtrack", "Propagate boxes")
     viewer.dims.set_current_step(0, 0)
     layer = widget.add_boxes_layer()
+    if args.prefill:
+        from napari_siamtrack.io.box_csv import BoxRow
+
+        first = args.frames - args.prefill
+        widget.binding().merge([BoxRow(f, 2, 50.0, 60.0, 100.0, 80.0, 0.9, "tracked", False)
+                                for f in range(first, args.frames)])
     layer.add_rectangles(np.array([[0, y, x], [0, y, x + w], [0, y + h, x + w], [0, y + h, x]], float))
     for _ in range(20):  # let napari settle before measuring
         QApplication.processEvents()
@@ -140,13 +177,19 @@ def main() -> None:
     total = args.frames - 1
     args.baseline = args.baseline or max(1, min(1000, round(total / 10)))
     marks = sorted({1, args.baseline, *(round(total * k / 10) for k in range(1, 11))})
+    from napari_siamtrack.ui import autosave
+
     rows, end, probe = [], [], Probe()
+    widget._merge_pending = probe.timed(widget._merge_pending, probe.merges)
+    autosave._write = probe.timed(autosave._write, probe.saves)
     run_started = time.perf_counter()
     widget.propagate()
 
     finished = []  # when the run ended
 
     def check() -> None:
+        if args.seconds and widget.worker is not None and time.perf_counter() - run_started > args.seconds:
+            widget.cancel()
         while marks and widget.progress.value >= marks[0]:
             rows.append((marks.pop(0), probe.peak, *probe.stretch(), time.perf_counter() - run_started))
         if widget.worker is None and not finished:
@@ -166,7 +209,8 @@ def main() -> None:
     poll.stop()
     probe.timer.stop()
 
-    baseline = next(peak for done, peak, *_ in rows if done >= args.baseline)
+    # a run cancelled before the baseline (--seconds) is compared with its last row
+    baseline = next((peak for done, peak, *_ in rows if done >= args.baseline), rows[-1][1])
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"\nSoak: {total:,} frames of {args.width}x{args.height} H.264 propagated by the widget in a real "
           f"viewer, autosave on, {args.threads or 'default'} torch threads, {os.cpu_count()} cores, "
@@ -185,6 +229,25 @@ def main() -> None:
           f"while tracking after the start, the longest stall of the event loop: {worst * 1000:.0f} ms, the "
           f"most GUI-thread CPU between two ticks: {busiest * 1000:.0f} ms (bar: under 200 ms); at the start: "
           f"{rows[0][2] * 1000:.0f} ms; at the end: {end[0] * 1000:.0f} ms")
+
+    longest_stalls(probe, run_started + rows[0][-1], probe.merges[-1][0])  # up to the run's last merge
+
+
+def longest_stalls(probe: Probe, after: float, before: float, count: int = 5) -> None:
+    """Print the ``count`` longest gaps between ticks from ``after`` to ``before`` (while tracking), each
+    with the time spent merging in it and the writes and collections that overlapped it."""
+
+    def within(start: float, end: float, spans: list[tuple[float, float]]) -> str:
+        inside = [f"{(b - a) * 1000:.0f}" for a, b in spans if a < end and b > start]
+        return " + ".join(inside) or "–"
+
+    gaps = sorted((g for g in probe.gaps if g[0] >= after and g[1] <= before), key=lambda g: g[0] - g[1])
+    print(f"\nThe {count} longest stalls while tracking (ms)")
+    print("| stall | GUI-thread CPU | merges in it | autosave writes overlapping | collections in it |")
+    print("|---:|---:|---:|---:|---:|")
+    for start, end, cpu in gaps[:count]:
+        print(f"| {(end - start) * 1000:.0f} | {cpu * 1000:.0f} | {within(start, end, probe.merges)} | "
+              f"{within(start, end, probe.saves)} | {within(start, end, probe.collections)} |")
 
 
 if __name__ == "__main__":

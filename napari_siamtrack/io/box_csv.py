@@ -29,6 +29,7 @@ import csv
 import math
 import numbers
 import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,8 @@ SOURCES = ("manual", "tracked")
 MAX_PIXELS, MAX_FRAMES = 1e7, 2**24
 _MAX_TRACK = 2**31
 
+#: Rows formatted between two chances for other threads to run.
+_CHUNK = 250
 _BOOLS = {"true": True, "1": True, "false": False, "0": False}
 
 
@@ -151,7 +154,9 @@ def write_csv(path: str | os.PathLike, rows: Iterable[BoxRow]) -> Path:
     with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file, lineterminator="\n")
         writer.writerow(COLUMNS)
-        writer.writerows(_format_row(row) for row in rows)
+        for start in range(0, len(rows), _CHUNK):
+            writer.writerows(_format_row(row) for row in rows[start : start + _CHUNK])
+            time.sleep(0)  # lets another thread waiting for the interpreter lock (a viewer) have it
         file.flush()
         os.fsync(file.fileno())
     return path
