@@ -56,6 +56,43 @@ def test_nothing_is_held_when_something_else_froze_objects(unfrozen):
     assert gc.get_freeze_count() == frozen
 
 
+def test_collections_wait_from_the_start_of_a_run_until_its_first_hold(unfrozen):
+    collector = QuietCollector()
+    collector.start()
+    assert not gc.isenabled() and gc.get_freeze_count() == 0
+    collector.hold()
+    assert gc.isenabled() and collector.holding
+    collector.release()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_a_run_that_ends_before_its_first_hold_turns_collections_back_on(unfrozen):
+    collector = QuietCollector()
+    collector.start()
+    collector.release()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_a_start_leaves_collections_on_when_something_else_froze_objects(unfrozen):
+    gc.freeze()
+    collector = QuietCollector()
+    collector.start()
+    assert gc.isenabled()
+    collector.release()
+
+
+def test_a_start_leaves_collections_off_when_something_else_turned_them_off(unfrozen):
+    gc.disable()
+    try:
+        collector = QuietCollector()
+        collector.start()
+        collector.hold()
+        collector.release()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def _seen_by_collector(obj) -> bool:
     """Whether a collection would scan ``obj`` (frozen objects are in no generation)."""
     return any(o is obj for o in gc.get_objects())

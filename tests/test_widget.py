@@ -225,7 +225,8 @@ def test_a_run_leaves_naparis_view_of_the_layer_up_to_date(setup, qtbot):
     widget.binding().merge = counted
     run(widget, qtbot)
     assert len(merges) >= 2 and any(held)
-    assert layer.extent.data[1][0] == 59 and not widget.binding()._view_behind
+    qtbot.waitUntil(lambda: not widget.binding()._view_behind, timeout=5_000)  # the next turn of the loop
+    assert layer.extent.data[1][0] == 59
     viewer.dims.set_current_step(0, 59)
     assert [layer.features["frame"][i] for i in layer._view_indices] == [59]
 
@@ -239,18 +240,20 @@ def test_a_second_propagate_while_running_is_refused(setup, qtbot):
         widget.cancel()
 
 
-def test_during_a_run_collections_skip_the_objects_from_before_it_and_get_them_back_after(setup, qtbot):
+def test_during_a_run_collections_wait_for_the_tracker_then_skip_the_objects_from_before_it(setup, qtbot):
     import gc
 
     _viewer, widget, _ = setup(n_frames=200, tracker=StepTracker(delay=0.01))
     assert gc.get_freeze_count() == 0
     worker = widget.propagate()
+    loading = gc.isenabled()  # off while the tracker loads, until the first batch comes in
     with qtbot.waitSignal(worker.finished, timeout=10_000):
         qtbot.waitUntil(lambda: widget.progress.value >= 5, timeout=10_000)
-        frozen = gc.get_freeze_count()
+        frozen, tracking = gc.get_freeze_count(), gc.isenabled()
         widget.cancel()
+    assert not loading and tracking
     assert frozen > 10_000  # napari's objects, at least
-    assert gc.get_freeze_count() == 0
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
 
 
 def test_closing_the_boxes_layer_stops_the_run(setup, qtbot):

@@ -12,6 +12,9 @@ collector first collects what the run created (a millisecond or so) and freezes 
 :data:`REFREEZE_EVERY` batches, so that few of those are frozen. When the run ends everything is
 handed back (:func:`gc.unfreeze`) and collected as before. Nothing is frozen when something else in
 the process already froze objects.
+
+Before the first hold, while the run's tracker loads (the first run imports torch, some 400,000 new
+objects), the collector is off: each full collection while they pile up would scan them all.
 """
 
 from __future__ import annotations
@@ -23,12 +26,18 @@ REFREEZE_EVERY = 16
 
 
 class QuietCollector:
-    """``hold()`` once the run's tracker is loaded and again with each batch, ``release()`` when the run
-    ends (both repeatable)."""
+    """``start()`` when a run starts, ``hold()`` once its tracker is loaded and again with each batch,
+    ``release()`` when the run ends (each repeatable)."""
 
     def __init__(self) -> None:
         self.holding = False
         self._batches = 0
+        self._paused = False
+
+    def start(self) -> None:
+        if gc.isenabled() and gc.get_freeze_count() == 0:
+            gc.disable()
+            self._paused = True
 
     def hold(self) -> None:
         if self.holding:
@@ -40,8 +49,15 @@ class QuietCollector:
             gc.freeze()
             self.holding = True
             self._batches = 0
+        self._resume()
 
     def release(self) -> None:
         if self.holding:
             gc.unfreeze()
             self.holding = False
+        self._resume()
+
+    def _resume(self) -> None:
+        if self._paused:
+            gc.enable()
+            self._paused = False

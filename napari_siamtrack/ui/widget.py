@@ -339,6 +339,7 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         self.worker.errored.connect(lambda exc: self.error(f"propagation failed: {exc}"))
         self._set_running(True)
         self.autosave.running(True)
+        self._collector.start()
         self.worker.start()
         return self.worker
 
@@ -453,7 +454,9 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         self._activity.close()
         self._merge_pending()
         if self._run_layer is not None and self._run_layer in self.viewer.layers:
-            self.binding(self._run_layer).refresh_view()
+            # napari's refresh of the view (extent, thumbnail, the shapes in view, a repaint) in the next
+            # turn of the event loop: it and the last merge are two short waits, not one long one
+            QTimer.singleShot(0, self.binding(self._run_layer).refresh_view)
         verb = "Stopped" if self._done < self._total else "Done"
         elapsed = time.monotonic() - self._started
         self.worker, self._run_layer, self._run_image = None, None, None
