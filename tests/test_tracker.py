@@ -449,6 +449,20 @@ def test_importing_tracker_imports_torch() -> None:
     assert _run_python(code) == "True Tracker"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/maps")
+def test_torchs_core_library_is_loaded_before_torch_is_imported() -> None:
+    code = (
+        "import sys\n"
+        "from napari_siamtrack.tracking.library_preload import preload_torch, torch_core_library\n"
+        "loaded = preload_torch()\n"
+        "mapped = str(torch_core_library().resolve()) in open('/proc/self/maps').read()\n"
+        "print(loaded, mapped, 'torch' in sys.modules)\n"
+        "import torch\n"
+        "print(float(torch.ones(3).sum()), preload_torch())\n"
+    )
+    assert _run_python(code).splitlines() == ["True True False", "3.0 False"]
+
+
 def test_score_maps_are_upsampled_bicubically() -> None:
     """The tracker's matrix form of the upsampling equals torch's bicubic interpolation."""
     from napari_siamtrack.tracking.tracker import _bicubic_matrix

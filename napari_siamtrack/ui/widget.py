@@ -61,7 +61,11 @@ RELEASE_DELAY_MS = 1
 
 
 def shipped_tracker():
-    """The SiamFC+ tracker with the shipped weights (torch is imported here, not at napari start-up)."""
+    """The SiamFC+ tracker with the shipped weights (torch is imported here, not at napari start-up; its
+    core library is loaded first without stopping the viewer)."""
+    from ..tracking.library_preload import preload_torch
+
+    preload_torch()
     from ..tracking.tracker import Tracker
 
     return Tracker()
