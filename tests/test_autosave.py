@@ -50,6 +50,11 @@ def saved_file(video):
     return entries[0].path if entries else None
 
 
+def saved_bytes(video) -> bytes | None:
+    path = saved_file(video)
+    return path.read_bytes() if path else None
+
+
 def wait_saved(qtbot, widget, video, rows):
     """Wait until the widget says it saved ``rows`` boxes, and check the newest file holds them."""
     qtbot.waitUntil(lambda: widget.autosave.status.value.endswith(f", {rows} boxes"), timeout=10_000)
@@ -80,7 +85,7 @@ def test_a_bound_layer_is_saved_from_the_boxes_the_widget_keeps(open_widget, vid
     layer.data = moved
     exported = Path(widget.export(tmp_path / "export.boxes.csv")).read_bytes()
     assert b"true" in exported.splitlines()[6]  # the dragged box is a keyframe now
-    qtbot.waitUntil(lambda: saved_file(video).read_bytes() == exported, timeout=10_000)
+    qtbot.waitUntil(lambda: saved_bytes(video) == exported, timeout=10_000)
     assert copies == []  # no save read the layer's shapes again
 
 

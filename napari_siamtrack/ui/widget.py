@@ -457,15 +457,24 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
     def _on_finished(self) -> None:
         self._activity.close()
         self._merge_pending()
-        if self._run_layer is not None and self._run_layer in self.viewer.layers:
-            # napari's refresh of the view (extent, thumbnail, the shapes in view, a repaint) in the next
-            # turn of the event loop: it and the last merge are two short waits, not one long one
-            QTimer.singleShot(0, self.binding(self._run_layer).refresh_view)
+        layer = self._run_layer
         verb = "Stopped" if self._done < self._total else "Done"
         elapsed = time.monotonic() - self._started
         self.worker, self._run_layer, self._run_image = None, None, None
-        self.autosave.running(False)
         self._show(self._done, f"{verb}: {self._done}/{self._total} frames in {elapsed:.1f} s", running=False)
+        # napari's refresh of the view (extent, thumbnail, the shapes in view, a repaint), then the final
+        # save, each after the event loop has handled what came before: the last merge, the refresh and
+        # the save (written on its thread, which shares the interpreter lock) are three short waits
+        QTimer.singleShot(RELEASE_DELAY_MS, partial(self._after_run, layer))
+
+    def _after_run(self, layer: Shapes | None) -> None:
+        if layer is not None and layer in self.viewer.layers:
+            self.binding(layer).refresh_view()
+        QTimer.singleShot(RELEASE_DELAY_MS, self._save_after_run)
+
+    def _save_after_run(self) -> None:
+        if self.worker is None:  # not if another run has started since
+            self.autosave.running(False)
 
     def _show(self, done: int, status: str, running: bool = True) -> None:
         """Update the progress display; if the widget has been closed (with the viewer), stop the run."""
