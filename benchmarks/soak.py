@@ -13,16 +13,18 @@ hold every thread while they run). The first row, frame 1, is the start: torch a
 weights load in the worker thread, and loading torch's libraries holds Python's interpreter lock. The
 last row is the run's end: the stretch from the last frame tracked to 3 s after the run ended (the last
 merge, the final save, and the garbage collection that scans the objects held out of its view during
-the run). Then the longest stalls while tracking, each with the time the widget spent merging in it and
+the run). Then the longest stalls while tracking and from the last merge on, each with the time the widget spent merging in it and
 the autosave writes and garbage collections that overlapped it.
 
 ``--prefill N`` starts from a layer that already holds N tracked boxes (of another track, on the last
-N frames) and ``--seconds S`` cancels the run after S seconds: a few minutes show what a merge into a
-large layer costs the event loop, without tracking 10,000 frames first.
+N frames; of more tracks when N is more than the frames) and ``--seconds S`` cancels the run after S
+seconds: a few minutes show what a merge into a large layer, or the end of a run in one, costs the
+event loop, without tracking 10,000 frames first.
 
     xvfb-run -a -s "-screen 0 1920x1080x24" python benchmarks/soak.py --threads 2   # 10,000 frames, 1080p
     xvfb-run -a python benchmarks/soak.py --frames 300 --width 640 --height 360     # a quick check
     xvfb-run -a -s "-screen 0 1920x1080x24" python benchmarks/soak.py --threads 2 --prefill 9000 --seconds 120
+    xvfb-run -a -s "-screen 0 1920x1080x24" python benchmarks/soak.py --threads 2 --frames 500 --prefill 9500
 """
 
 from __future__ import annotations
@@ -166,9 +168,9 @@ def main() -> None:
     if args.prefill:
         from napari_siamtrack.io.box_csv import BoxRow
 
-        first = args.frames - args.prefill
-        widget.binding().merge([BoxRow(f, 2, 50.0, 60.0, 100.0, 80.0, 0.9, "tracked", False)
-                                for f in range(first, args.frames)])
+        # the last frames of track 2, then of tracks 3, 4, ... when there are more boxes than frames
+        widget.binding().merge([BoxRow(args.frames - 1 - i % args.frames, 2 + i // args.frames, 50.0, 60.0,
+                                       100.0, 80.0, 0.9, "tracked", False) for i in range(args.prefill)])
     layer.add_rectangles(np.array([[0, y, x], [0, y, x + w], [0, y + h, x + w], [0, y + h, x]], float))
     for _ in range(20):  # let napari settle before measuring
         QApplication.processEvents()
@@ -230,19 +232,23 @@ def main() -> None:
           f"most GUI-thread CPU between two ticks: {busiest * 1000:.0f} ms (bar: under 200 ms); at the start: "
           f"{rows[0][2] * 1000:.0f} ms; at the end: {end[0] * 1000:.0f} ms")
 
-    longest_stalls(probe, run_started + rows[0][-1], probe.merges[-1][0])  # up to the run's last merge
+    longest_stalls(probe, run_started + rows[0][-1], probe.merges[-1][0], "while tracking")
+    longest_stalls(probe, probe.merges[-1][0], time.perf_counter(), "from the run's last merge on", count=3)
 
 
-def longest_stalls(probe: Probe, after: float, before: float, count: int = 5) -> None:
-    """Print the ``count`` longest gaps between ticks from ``after`` to ``before`` (while tracking), each
-    with the time spent merging in it and the writes and collections that overlapped it."""
+def longest_stalls(probe: Probe, after: float, before: float, when: str, count: int = 5) -> None:
+    """Print the ``count`` longest gaps between ticks from ``after`` to ``before``, each with the time
+    spent merging in it and the writes and collections that overlapped it."""
 
     def within(start: float, end: float, spans: list[tuple[float, float]]) -> str:
         inside = [f"{(b - a) * 1000:.0f}" for a, b in spans if a < end and b > start]
         return " + ".join(inside) or "–"
 
     gaps = sorted((g for g in probe.gaps if g[0] >= after and g[1] <= before), key=lambda g: g[0] - g[1])
-    print(f"\nThe {count} longest stalls while tracking (ms)")
+    if not gaps:
+        print(f"\nNo gap between ticks {when} was over {GAP_KEPT_S * 1000:.0f} ms")
+        return
+    print(f"\nThe {count} longest stalls {when} (ms)")
     print("| stall | GUI-thread CPU | merges in it | autosave writes overlapping | collections in it |")
     print("|---:|---:|---:|---:|---:|")
     for start, end, cpu in gaps[:count]:
