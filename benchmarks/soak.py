@@ -10,7 +10,8 @@ peak at ``--baseline`` frames, and the longest stall in that stretch, with the C
 spent in its longest busy gap (on a machine busy with other work a stall also holds the time spent
 waiting for a core; the CPU time does not), and the longest of Python's garbage collections (which
 hold every thread while they run). The first row, frame 1, is the start: torch and the
-weights load in the worker thread, and loading torch's libraries holds Python's interpreter lock. The
+weights load in the worker thread (the widget loads torch's core library with Python's interpreter
+lock released; importing the rest of torch holds it in short stretches). The
 last row is the run's end: the stretch from the last frame tracked to 3 s after the run ended (the last
 merge, the final save, and the garbage collection that scans the objects held out of its view during
 the run). Then the longest stalls while tracking and from the last merge on, each with the time the widget spent merging in it and
