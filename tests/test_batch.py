@@ -317,6 +317,28 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_writes_each_video_once(clip
     assert {row["status"] for row in _summary(out).values()} == {"done"}
 
 
+def test_ctrl_c_while_a_video_is_written_finishes_it_and_the_summary_says_done(clips, cluster, tmp_path,
+                                                                             monkeypatch):
+    from napari_siamtrack.batch import run
+
+    def write_then_ctrl_c(path, record):
+        write_record(path, record)
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C as the first video's files are written
+
+    monkeypatch.setattr(run, "write_record", write_then_ctrl_c)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        out = tmp_path / "out"
+        assert main(["batch", str(clips.manifest), "--out", str(out), "--scheduler", cluster[0]]) == 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    summary = _summary(out)
+    done = [name for name, row in summary.items() if row["status"] == "done"]
+    assert len(done) == 1 and len(summary) == 8
+    assert {row["status"] for name, row in summary.items() if name not in done} == {"cancelled"}
+    _assert_outputs_are_the_references(out, clips, done)
+
+
 def test_ctrl_c_keeps_the_finished_videos(clips, tmp_path):
     out = tmp_path / "out"
     command = [sys.executable, "-m", "napari_siamtrack.cli", "batch", str(clips.manifest), "--out", str(out),

@@ -125,7 +125,13 @@ def _track(
     try:
         for future in as_completed(list(futures)):
             job, found = futures.pop(future)
-            summaries[job.stem] = _finish(future, job, found, out_dir, threshold)
+            tracked = _result(future, job)
+            if isinstance(tracked, VideoSummary):
+                summaries[job.stem] = tracked
+            else:
+                # Ctrl-C waits until the files are written and the summary says so.
+                with _interrupt_deferred():
+                    summaries[job.stem] = _write(tracked, job, found, out_dir, threshold)
             bars.video_done()
     finally:
         client.cancel(list(futures))
@@ -133,25 +139,28 @@ def _track(
         bars.close()
 
 
-def _finish(future, job: VideoJob, found: dict, out_dir: Path, threshold: float) -> VideoSummary:
-    """Write a finished video's boxes and record; its summary."""
+def _result(future, job: VideoJob):
+    """A finished video's tracked result, or the summary of its failure."""
     try:
-        tracked = future.result()
+        return future.result()
     except TrackerSetupError:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever broke this video (a worker raised, or workers died)
         return _summary(job, "failed", error=_error_text(exc))
     finally:
         future.release()
+
+
+def _write(tracked, job: VideoJob, found: dict, out_dir: Path, threshold: float) -> VideoSummary:
+    """Write a finished video's boxes and record; its summary."""
     boxes_csv = out_dir / job.output_name
     try:
-        with _interrupt_deferred():
-            write_csv(boxes_csv, tracked.rows)
-            write_record(record_path(boxes_csv), {
-                "fingerprint": found, "boxes_sha256": sha256_file(boxes_csv), "frames": tracked.frames,
-                "seconds": round(tracked.seconds, 3), "worker": tracked.worker, "device": tracked.device,
-                "precision": tracked.precision, "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            })
+        write_csv(boxes_csv, tracked.rows)
+        write_record(record_path(boxes_csv), {
+            "fingerprint": found, "boxes_sha256": sha256_file(boxes_csv), "frames": tracked.frames,
+            "seconds": round(tracked.seconds, 3), "worker": tracked.worker, "device": tracked.device,
+            "precision": tracked.precision, "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        })
     except (OSError, ValueError) as exc:
         return _summary(job, "failed", error=str(exc))
     mean, below = score_numbers(tracked.rows, threshold)
@@ -210,8 +219,8 @@ def _client(workers: int | None, threads_per_worker: int | None, scheduler: str 
 
 @contextmanager
 def _interrupt_deferred() -> Iterator[None]:
-    """Hold Ctrl-C back until the block is done, so that a video's boxes CSV and record are written
-    together."""
+    """Hold Ctrl-C back until the block is done, so that a video's boxes CSV, record and summary row
+    agree."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
