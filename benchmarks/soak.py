@@ -11,11 +11,13 @@ spent in its longest busy gap (on a machine busy with other work a stall also ho
 waiting for a core; the CPU time does not), and the longest of Python's garbage collections (which
 hold every thread while they run). The first row, frame 1, is the start: torch and the
 weights load in the worker thread (the widget loads torch's core library with Python's interpreter
-lock released; importing the rest of torch holds it in short stretches). The
-last row is the run's end: the stretch from the last frame tracked to 3 s after the run ended (the last
-merge, the final save, and the garbage collection that scans the objects held out of its view during
-the run). Then the longest stalls while tracking and from the last merge on, each with the time the widget spent merging in it and
-the autosave writes and garbage collections that overlapped it.
+lock released; importing the rest of torch holds it in short stretches). Then
+the run's end: the stretch from the last frame tracked until the objects held out of the garbage
+collector's view during the run are handed back (the last merge, the final save, napari's refresh),
+and the hand-back itself, a full collection that the widget leaves until nothing has come from the
+keyboard or mouse for 2 s (here nothing ever does, so it comes 2 s after the run). Then the longest
+stalls while tracking and from the last merge on, each with the time the widget spent merging in it
+and the autosave writes and garbage collections that overlapped it.
 
 ``--prefill N`` starts from a layer that already holds N tracked boxes (of another track, on the last
 N frames; of more tracks when N is more than the frames) and ``--seconds S`` cancels the run after S
@@ -46,8 +48,8 @@ _FACTOR = 4
 TICK_MS = 10
 #: Gaps between ticks longer than this are kept, to tell what was in the longest ones.
 GAP_KEPT_S = 0.1
-#: Seconds measured after the run ends (its last merge, the final save, the garbage collection after it).
-END_S = 3.0
+#: Seconds measured after the hand-back (or after the run's end, if nothing is handed back).
+AFTER_S = 1.0
 
 
 def write_video(path: Path, n_frames: int, width: int, height: int) -> np.ndarray:
@@ -181,10 +183,19 @@ def main() -> None:
     args.baseline = args.baseline or max(1, min(1000, round(total / 10)))
     marks = sorted({1, args.baseline, *(round(total * k / 10) for k in range(1, 11))})
     from napari_siamtrack.ui import autosave
+    from napari_siamtrack.ui import widget as widget_module
 
-    rows, end, probe = [], [], Probe()
+    rows, end, hand_back, probe = [], [], [], Probe()
     widget._merge_pending = probe.timed(widget._merge_pending, probe.merges)
     autosave._write = probe.timed(autosave._write, probe.saves)
+    handed_back = []  # (start, end) of the hand-back
+    collector_hand_back = probe.timed(widget._collector.hand_back, handed_back)
+
+    def timed_hand_back() -> None:
+        end.extend(probe.stretch())  # the run's end, up to the hand-back
+        collector_hand_back()
+
+    widget._collector.hand_back = timed_hand_back
     run_started = time.perf_counter()
     widget.propagate()
 
@@ -200,8 +211,13 @@ def main() -> None:
             done = widget.progress.value
             if not rows or rows[-1][0] != done:  # stopped early
                 rows.append((done, probe.peak, *probe.stretch(), finished[0] - run_started))
-        if finished and time.perf_counter() - finished[0] >= END_S:
-            end.extend(probe.stretch())
+        last = handed_back[-1][1] if handed_back else finished[0] if finished else None
+        if last is not None and time.perf_counter() - last >= AFTER_S and (handed_back or
+                                                                          not widget._collector.held_after_run):
+            if handed_back:
+                hand_back.extend(probe.stretch())
+            else:
+                end.extend(probe.stretch())
             widget.close_guard.enabled = False  # the boxes are not meant to be exported
             QApplication.quit()
 
@@ -224,14 +240,20 @@ def main() -> None:
     for done, peak, stall, busy, collection, seconds in rows:
         print(f"| {done:,} | {peak / 2**20:.0f} | {peak / baseline:.3f} | {stall * 1000:.0f} | "
               f"{busy * 1000:.0f} | {collection * 1000:.0f} | {done / seconds:.1f} |")
-    print(f"| the run's end (the last merge, the final save, the next {END_S:g} s) | | | {end[0] * 1000:.0f} | "
+    print(f"| the run's end (the last merge, napari's refresh, the final save) | | | {end[0] * 1000:.0f} | "
           f"{end[1] * 1000:.0f} | {end[2] * 1000:.0f} | |")
+    if hand_back:
+        idle = handed_back[0][0] - finished[0]
+        print(f"| the hand-back, {idle:.1f} s after the run (no input for "
+              f"{widget_module.HAND_BACK_IDLE_MS / 1000:g} s) | | | {hand_back[0] * 1000:.0f} | "
+              f"{hand_back[1] * 1000:.0f} | {hand_back[2] * 1000:.0f} | |")
     worst = max(row[2] for row in rows[1:])
     busiest = max(row[3] for row in rows[1:])
     print(f"peak at the end / at frame {args.baseline:,}: {rows[-1][1] / baseline:.3f} (bar: at most 1.10); "
           f"while tracking after the start, the longest stall of the event loop: {worst * 1000:.0f} ms, the "
           f"most GUI-thread CPU between two ticks: {busiest * 1000:.0f} ms (bar: under 200 ms); at the start: "
-          f"{rows[0][2] * 1000:.0f} ms; at the end: {end[0] * 1000:.0f} ms")
+          f"{rows[0][2] * 1000:.0f} ms; at the end: {end[0] * 1000:.0f} ms"
+          + (f"; the hand-back once idle: {hand_back[0] * 1000:.0f} ms" if hand_back else ""))
 
     longest_stalls(probe, run_started + rows[0][-1], probe.merges[-1][0], "while tracking")
     longest_stalls(probe, probe.merges[-1][0], time.perf_counter(), "from the run's last merge on", count=3)

@@ -1,9 +1,26 @@
-"""Every test saves recovery files (autosave) in a folder of its own, never in the user's data folder;
-``docked`` gives window tests a shown viewer with the widget docked."""
+"""Every test saves recovery files (autosave) in a folder of its own, never in the user's data folder,
+and ends with what waits for an idle viewer done; ``docked`` gives window tests a shown viewer with the
+widget docked."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def idle_after_each_test():
+    """What waits for the viewer to be idle (``ui/idle.py``) runs when a test ends, as it would after a
+    person's pause: no test leaves objects held out of the garbage collector's view for the next one."""
+    yield
+    idle = sys.modules.get("napari_siamtrack.ui.idle")
+    if idle is not None:
+        from qtpy.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        for waiting in app.findChildren(idle.WhenIdle) if app is not None else ():
+            waiting.fire()
 
 
 @pytest.fixture(autouse=True)

@@ -27,8 +27,48 @@ def test_holds_take_what_the_run_kept_out_of_the_collectors_view_every_few_batch
     assert gc.get_freeze_count() >= first + len(kept)
     assert not _seen_by_collector(kept[0])
     collector.release()
+    assert gc.get_freeze_count() > 0 and gc.isenabled()  # held until the viewer is idle
+    collector.hand_back()
     assert gc.get_freeze_count() == 0
     assert _seen_by_collector(kept[0])
+
+
+def test_garbage_held_after_a_run_is_collected_when_handed_back(unfrozen):
+    import weakref
+
+    class Node:
+        pass
+
+    collector = QuietCollector()
+    cycle = Node()
+    cycle.self = cycle  # an object from before the run that dies in a reference cycle after it
+    alive = weakref.ref(cycle)
+    collector.start()
+    collector.hold()
+    collector.release()
+    del cycle
+    gc.collect()
+    assert alive() is not None  # frozen: no collection frees it
+    collector.hand_back()
+    assert alive() is None and gc.get_freeze_count() == 0
+
+
+def test_a_run_that_starts_before_the_hand_back_holds_the_objects_on(unfrozen):
+    collector = QuietCollector()
+    collector.start()
+    collector.hold()
+    collector.release()
+    frozen = gc.get_freeze_count()
+    collector.start()
+    assert gc.isenabled()  # torch is loaded: nothing to wait for
+    collector.hand_back()  # a late hand-back from the first run's end does nothing while one runs
+    assert gc.get_freeze_count() == frozen
+    kept = [[i] for i in range(100)]
+    collector.hold()
+    assert collector.holding and gc.get_freeze_count() >= frozen + len(kept)
+    collector.release()
+    collector.hand_back()
+    assert gc.get_freeze_count() == 0
 
 
 def test_garbage_of_the_run_is_collected_before_it_is_frozen(unfrozen):
@@ -42,6 +82,7 @@ def test_garbage_of_the_run_is_collected_before_it_is_frozen(unfrozen):
         collector.hold()
     assert gc.get_freeze_count() - first < REFREEZE_EVERY
     collector.release()
+    collector.hand_back()
 
 
 def test_nothing_is_held_when_something_else_froze_objects(unfrozen):
@@ -53,6 +94,7 @@ def test_nothing_is_held_when_something_else_froze_objects(unfrozen):
         _ = [[i] for i in range(100)]
     assert gc.get_freeze_count() == frozen and not collector.holding
     collector.release()
+    collector.hand_back()
     assert gc.get_freeze_count() == frozen
 
 
@@ -63,6 +105,7 @@ def test_collections_wait_from_the_start_of_a_run_until_its_first_hold(unfrozen)
     collector.hold()
     assert gc.isenabled() and collector.holding
     collector.release()
+    collector.hand_back()
     assert gc.isenabled() and gc.get_freeze_count() == 0
 
 

@@ -253,7 +253,30 @@ def test_during_a_run_collections_wait_for_the_tracker_then_skip_the_objects_fro
         widget.cancel()
     assert not loading and tracking
     assert frozen > 10_000  # napari's objects, at least
-    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    assert gc.get_freeze_count() > 10_000 and gc.isenabled()  # held until the viewer is idle
+
+
+def test_after_a_run_the_held_objects_are_handed_back_once_there_is_no_input_for_a_while(setup, qtbot,
+                                                                                        monkeypatch):
+    import gc
+
+    from qtpy.QtCore import QEvent, Qt
+    from qtpy.QtGui import QKeyEvent
+    from qtpy.QtWidgets import QApplication
+
+    from napari_siamtrack.ui import widget as widget_module
+
+    monkeypatch.setattr(widget_module, "HAND_BACK_IDLE_MS", 400)
+    _viewer, widget, _ = setup()
+    run(widget, qtbot)
+    ended = time.monotonic()
+    for _ in range(6):  # the person keeps working: a key every 0.2 s
+        assert gc.get_freeze_count() > 0
+        QApplication.sendEvent(widget.native, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_Shift,
+                                                        Qt.KeyboardModifier.NoModifier))
+        qtbot.wait(200)
+    qtbot.waitUntil(lambda: gc.get_freeze_count() == 0, timeout=2_000)
+    assert time.monotonic() - ended >= 1.2 + 0.4
 
 
 def test_closing_the_boxes_layer_stops_the_run(setup, qtbot):

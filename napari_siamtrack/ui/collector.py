@@ -9,9 +9,15 @@ boxes a run merges are kept for good, and 10,000 of them made a collection of ev
 created take 260 ms). A frozen object that dies stays in memory until the run ends, and each merge
 leaves some objects that die at the next one (napari's and the widget's replaced state): the
 collector first collects what the run created (a millisecond or so) and freezes only every
-:data:`REFREEZE_EVERY` batches, so that few of those are frozen. When the run ends everything is
-handed back (:func:`gc.unfreeze`) and collected as before. Nothing is frozen when something else in
-the process already froze objects.
+:data:`REFREEZE_EVERY` batches, so that few of those are frozen. Nothing is frozen when something else
+in the process already froze objects.
+
+When the run ends, collections go on as before but the objects stay frozen until :meth:`hand_back`
+(the widget calls it once the person has left the viewer alone a while): it returns them to the
+collector (:func:`gc.unfreeze`) and collects everything at once. That full collection takes a few
+hundred milliseconds whenever it comes; handed back at the run's end, the objects would make the
+collector's next automatic full collection come within seconds, while the person looks through the
+frames just tracked. A run that starts before then holds them on.
 
 Before the first hold, while the run's tracker loads (the first run imports torch, some 400,000 new
 objects), the collector is off: each full collection while they pile up would scan them all.
@@ -27,14 +33,19 @@ REFREEZE_EVERY = 16
 
 class QuietCollector:
     """``start()`` when a run starts, ``hold()`` once its tracker is loaded and again with each batch,
-    ``release()`` when the run ends (each repeatable)."""
+    ``release()`` when the run ends, ``hand_back()`` when the viewer is idle (each repeatable)."""
 
     def __init__(self) -> None:
         self.holding = False
+        self.held_after_run = False
+        self._running = False
         self._batches = 0
         self._paused = False
 
     def start(self) -> None:
+        self._running = True
+        if self.held_after_run:  # torch is loaded: the first hold takes them on
+            return
         if gc.isenabled() and gc.get_freeze_count() == 0:
             gc.disable()
             self._paused = True
@@ -45,17 +56,23 @@ class QuietCollector:
             if self._batches % REFREEZE_EVERY == 0:
                 gc.collect()  # the unfrozen objects only: what the run created since the last freeze
                 gc.freeze()
-        elif gc.get_freeze_count() == 0:
+        elif self.held_after_run or gc.get_freeze_count() == 0:
             gc.freeze()
-            self.holding = True
+            self.holding, self.held_after_run = True, False
             self._batches = 0
         self._resume()
 
     def release(self) -> None:
+        self._running = False
         if self.holding:
-            gc.unfreeze()
-            self.holding = False
+            self.holding, self.held_after_run = False, True
         self._resume()
+
+    def hand_back(self) -> None:
+        if self.held_after_run and not (self.holding or self._running):
+            gc.unfreeze()
+            self.held_after_run = False
+            gc.collect()
 
     def _resume(self) -> None:
         if self._paused:

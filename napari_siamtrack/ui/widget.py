@@ -38,6 +38,7 @@ from .autosave import AutoSave
 from .boxes_layer import BoxesLayer
 from .collector import QuietCollector
 from .export_controls import ExportControls
+from .idle import WhenIdle
 from .label_controls import LabelControls
 from .layer_boxes import layer_kwargs
 from .review_controls import ReviewControls
@@ -58,6 +59,15 @@ MERGE_BACKOFF = 4.0
 HANDOFF_TIMEOUT = 5.0
 #: Milliseconds from a batch's merge to moving napari's progress bar and letting the worker go on.
 RELEASE_DELAY_MS = 1
+#: Milliseconds without input after a run before the objects held out of the garbage collector's view
+#: during it are handed back (a full collection: a few hundred milliseconds), see ``ui/collector.py``.
+HAND_BACK_IDLE_MS = 2000
+
+
+def _release_until_idle(collector: QuietCollector) -> None:
+    collector.release()
+    if collector.held_after_run:
+        WhenIdle(HAND_BACK_IDLE_MS, collector.hand_back)
 
 
 def shipped_tracker():
@@ -338,7 +348,7 @@ class PropagateWidget(ReviewControls, TrackControls, ExportControls, Container):
         self.status.value = f"Loading the tracker for {total} frames…"
         self.worker.yielded.connect(self._on_progress)
         self.worker.finished.connect(self._on_finished)
-        self.worker.finished.connect(self._collector.release)  # also if the widget is gone by then
+        self.worker.finished.connect(partial(_release_until_idle, self._collector))  # also if the widget is gone
         self.worker.returned.connect(self._on_returned)
         self.worker.errored.connect(lambda exc: self.error(f"propagation failed: {exc}"))
         self._set_running(True)
