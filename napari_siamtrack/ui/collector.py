@@ -6,11 +6,11 @@ thread, the viewer's included, for 0.3 s or more. While a propagation runs, :cla
 moves the objects that exist out of the collector's view (:func:`gc.freeze`), and does so again every
 few batches the viewer takes in, so that a collection scans only what the run created since then (the
 boxes a run merges are kept for good, and 10,000 of them made a collection of everything the run had
-created take 260 ms). A frozen object that dies stays in memory until the run ends, and each merge
-leaves some objects that die at the next one (napari's and the widget's replaced state): the
-collector first collects what the run created (a millisecond or so) and freezes only every
-:data:`REFREEZE_EVERY` batches, so that few of those are frozen. Nothing is frozen when something else
-in the process already froze objects.
+created take 260 ms). A frozen object that dies in a reference cycle stays in memory until it is
+handed back, and each merge leaves some objects that die at the next one (napari's and the widget's
+replaced state): the collector first collects what the run created (a millisecond or so) and
+freezes only every :data:`REFREEZE_EVERY` batches, so that few of those are frozen. Nothing is frozen
+when something else in the process already froze objects.
 
 When the run ends, collections go on as before but the objects stay frozen until :meth:`hand_back`
 (the widget calls it once the person has left the viewer alone a while): it returns them to the
