@@ -5,12 +5,16 @@ import json
 import numpy as np
 import pytest
 
+from napari_siamtrack.annotation.gaps import FilledGaps
+from napari_siamtrack.annotation.propagation import PropagationRequest, plan, propagate
+from napari_siamtrack.annotation.track_table import TrackTable
 from napari_siamtrack.bench.effort import Effort, assisted_effort, interpolation_effort
 from napari_siamtrack.bench.ope import one_pass, precision_curve, success_curve
 from napari_siamtrack.bench.report import save_plots, tables, write_json
 from napari_siamtrack.bench.suite import run_suite
 from napari_siamtrack.bench.trackers import OpenCVTracker, opencv_available
-from napari_siamtrack.bench.workflow import keyframe_workflow_effort
+from napari_siamtrack.bench.workflow import _overlaps, _Stack, keyframe_workflow_effort
+from napari_siamtrack.io.box_csv import BoxRow
 from napari_siamtrack.io.sequences import load_sequence
 
 
@@ -182,8 +186,64 @@ def test_keyframe_workflow_adds_the_first_failing_frame_and_retracks_only_the_ga
     truth = linear_truth(40, start=(10.0, 10.0, 30.0, 30.0))
     tracker = Drift(truth, drift=1.0)
     assert keyframe_workflow_effort(tracker, numbered_frames(40), truth, tau=0.5) == Effort(4, 40)
-    # each run: the new gap behind the keyframe from both ends (2 x 10 frames), and the frames after it
-    assert len(tracker.updates) == 39 + (20 + 28) + (20 + 17) + (20 + 6)
+    # each round: the new gap behind the keyframe from both ends (2 x 10 frames), and the frames after it
+    # up to the first failing one (the last round: to the end)
+    assert len(tracker.updates) == 11 + (20 + 11) + (20 + 11) + (20 + 6)
+
+
+class Wander(Drift):
+    """Drift whose error on each frame is a fixed pseudo-random function of the run's start and the frame:
+    mostly growing with the distance, now and then a jump."""
+
+    def __init__(self, truth, seed):
+        super().__init__(truth)
+        self.seed = seed
+
+    def update(self, frame):
+        i = int(frame[0, 0, 0])
+        self.updates.append(i)
+        rng = np.random.default_rng((self.seed, self.start, i))
+        error = rng.normal(0.0, 1.5 * abs(i - self.start) ** 0.5, 4) * [1, 1, 0.3, 0.3]
+        if rng.random() < 0.05:
+            error[0] += 40.0
+        box = self.truth[i] + error
+        return np.repeat(box[None], self.n, axis=0), np.full(self.n, 0.9)
+
+
+def _effort_propagating_to_the_end(tracker, frames, truth, tau):
+    """The keyframe workflow, every propagation run to its end (the reference the shortcut must match)."""
+    annotated = np.flatnonzero(np.isfinite(truth).all(axis=1))
+    stack, table, filled = _Stack(frames), TrackTable(), FilledGaps()
+    frame, drawn = int(annotated[0]), 0
+    while True:
+        table.merge([BoxRow(frame, 1, *map(float, truth[frame]), 1.0, "manual", True)])
+        drawn += 1
+        request = PropagationRequest(int(annotated[0]), start_from="all")
+        for progress in propagate(tracker, stack, plan(table, request, len(frames), filled=filled)):
+            table.merge(progress.rows)
+            filled.record(progress.filled)
+        failing = _overlaps(table, truth, annotated) < tau
+        if not failing.any():
+            return Effort(drawn, len(annotated))
+        frame = int(annotated[np.argmax(failing)])
+        if table.get(1, frame).keyframe:
+            return Effort(drawn + int(failing.sum()), len(annotated))
+
+
+@pytest.mark.parametrize("tau", [0.5, 0.7])
+def test_keyframe_workflow_counts_as_propagating_to_the_end_with_fewer_tracked_frames(tau):
+    truth = linear_truth(60, start=(10.0, 10.0, 30.0, 30.0), step=(1.5, 0.5, 0.1, 0.0))
+    truth[[7, 30, 31]] = np.nan  # not annotated
+    truth[45, 2:] = 0.0  # a box no keyframe can match
+    saved = 0
+    for seed in range(12):
+        shortcut, reference = Wander(truth, seed), Wander(truth, seed)
+        with np.errstate(invalid="ignore"):
+            expected = _effort_propagating_to_the_end(reference, numbered_frames(60), truth, tau)
+            assert keyframe_workflow_effort(shortcut, numbered_frames(60), truth, tau) == expected
+        assert len(shortcut.updates) <= len(reference.updates)
+        saved += len(reference.updates) - len(shortcut.updates)
+    assert saved > 0
 
 
 def test_keyframe_workflow_draws_until_every_frame_holds():

@@ -7,6 +7,11 @@ frame's box has IoU < tau, draw a keyframe on the first such frame (as a person 
 video fixes the first box that went wrong) and propagate again, which re-tracks only the gaps next to
 it. A frame whose ground truth no box can match (its own keyframe fails, e.g. a box of zero size) ends
 the loop; it and every other frame still below tau then count as drawn, one box each.
+
+The run into the frames after the track's last keyframe stops at its first frame below tau: the next
+keyframe goes on that frame or an earlier one, and the frames after it are tracked again from it. The
+count is the one that propagating to the end of the video gives, with less tracking: the frames after
+the last keyframe were tracked to the end of the video once per keyframe.
 """
 
 from __future__ import annotations
@@ -46,15 +51,39 @@ def keyframe_workflow_effort(tracker, frames: list[np.ndarray], truth: np.ndarra
     while True:
         table.merge([BoxRow(frame, _TRACK, *map(float, truth[frame]), 1.0, "manual", True)])
         drawn += 1
-        for progress in propagate(tracker, stack, plan(table, request, len(frames), filled=filled)):
-            table.merge(progress.rows)
-            filled.record(progress.filled)
+        segments = plan(table, request, len(frames), filled=filled)
+        # The run forward from the newest keyframe into the frames after the track's last one.
+        ahead = [s for s in segments if s.start == frame and s.step > 0 and not _two_ended(s, segments)]
+        _track(tracker, stack, [s for s in segments if s not in ahead], table, filled)
+        # A keyframe no box can match ends the loop: then every frame after it counts, so track them all.
+        matchable = bool((truth[frame, 2:] > 0).all())
+        _track(tracker, stack, ahead, table, filled, stop_below=(truth, tau) if matchable else None)
         failing = _overlaps(table, truth, annotated) < tau
         if not failing.any():
             return Effort(drawn, len(annotated))
         frame = int(annotated[np.argmax(failing)])
         if table.get(_TRACK, frame).keyframe:  # drawn already, and still below tau
             return Effort(drawn + int(failing.sum()), len(annotated))
+
+
+def _track(tracker, stack, segments, table: TrackTable, filled: FilledGaps, stop_below=None) -> None:
+    """Propagate ``segments`` into ``table``; with ``stop_below=(truth, tau)``, stop after the first
+    annotated frame whose box has IoU < tau."""
+    for progress in propagate(tracker, stack, segments):
+        table.merge(progress.rows)
+        filled.record(progress.filled)
+        if stop_below is not None and any(_fails(row, *stop_below) for row in progress.rows):
+            return
+
+
+def _two_ended(segment, segments) -> bool:
+    """Whether ``segment`` fills a gap that a backward run in ``segments`` fills too."""
+    return any(s.fuses and s.gap == segment.gap for s in segments)
+
+
+def _fails(row: BoxRow, truth: np.ndarray, tau: float) -> bool:
+    box = truth[row.frame]
+    return bool(np.isfinite(box).all() and not iou(np.array([(row.x, row.y, row.w, row.h)]), box[None])[0] >= tau)
 
 
 def _overlaps(table: TrackTable, truth: np.ndarray, annotated: np.ndarray) -> np.ndarray:
