@@ -82,6 +82,7 @@ def _two_ended(segment, segments) -> bool:
 
 
 def _fails(row: BoxRow, truth: np.ndarray, tau: float) -> bool:
+    """Whether ``row``'s frame is annotated and its box has IoU < tau with the ground truth there."""
     box = truth[row.frame]
     return bool(np.isfinite(box).all() and not iou(np.array([(row.x, row.y, row.w, row.h)]), box[None])[0] >= tau)
 
